@@ -1,1 +1,4 @@
 export * from './api/errors';
+export * from './labels/selector';
+export * as labelValidation from './labels/validation';
+export * from './fields/selector';
