@@ -2,3 +2,4 @@ export * from './api/errors';
 export * from './labels/selector';
 export * as labelValidation from './labels/validation';
 export * from './fields/selector';
+export * from './quantity/quantity';
