@@ -1,0 +1,83 @@
+// apps/v1 ReplicaSet: defaults, ValidateReplicaSetSpec/Status and pkg/registry/apps/replicaset/strategy.go; the
+// printer is printReplicaSet (DESIRED CURRENT READY AGE, wide CONTAINERS IMAGES SELECTOR).
+import { field, type FieldError } from '@mk8s/apimachinery';
+import type { KObject, Strategy } from '../strategy';
+import {
+  containerCells, ensureObject, formatLabelSelector, immutable, isObject, keepSpec, keepStatusBumpGeneration, nonNegative,
+  resetStatusForCreate, selectorConvertible, since, specOf, statusOf,
+} from './common';
+import { validateObjectMeta, validateObjectMetaUpdate } from './deps';
+import { defaultTemplate, replicasScale, selectorMatchesTemplate, validateAlwaysRestartingTemplate, validateSelector } from './workload';
+
+export function defaultReplicaSet(obj: KObject): void {
+  const spec = ensureObject(obj, 'spec');
+  spec.replicas ??= 1;
+  defaultTemplate(spec.template);
+}
+
+export function validateReplicaSetSpec(spec: any, path = 'spec'): FieldError[] {
+  if (!isObject(spec)) return [field.required(path)];
+  const errs = [...nonNegative(spec.replicas, `${path}.replicas`), ...nonNegative(spec.minReadySeconds, `${path}.minReadySeconds`)];
+  // Upstream words the empty-selector error with "deployment" here too.
+  errs.push(...validateSelector(spec.selector, `${path}.selector`, 'deployment'));
+  if (isObject(spec.selector) && !selectorConvertible(spec.selector)) {
+    errs.push(field.invalid(`${path}.selector`, spec.selector, 'invalid label selector'));
+  } else {
+    errs.push(...selectorMatchesTemplate(spec.selector, spec.template, `${path}.template`));
+    errs.push(...validateAlwaysRestartingTemplate(spec.template, `${path}.template`, 'ReplicaSet'));
+  }
+  return errs;
+}
+
+function validateReplicaSetStatus(status: any, path = 'status'): FieldError[] {
+  if (!isObject(status)) return [];
+  const errs: FieldError[] = [];
+  for (const k of ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration']) {
+    errs.push(...nonNegative(status[k], `${path}.${k}`));
+  }
+  const n = (k: string) => (typeof status[k] === 'number' ? status[k] : 0);
+  for (const k of ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas']) {
+    if (n(k) > n('replicas')) errs.push(field.invalid(`${path}.${k}`, n(k), 'cannot be greater than status.replicas'));
+  }
+  if (n('availableReplicas') > n('readyReplicas')) {
+    errs.push(field.invalid(`${path}.availableReplicas`, n('availableReplicas'), 'cannot be greater than readyReplicas'));
+  }
+  return errs;
+}
+
+export const replicaSetStrategy: Strategy = {
+  info: {
+    group: 'apps', version: 'v1', resource: 'replicasets', kind: 'ReplicaSet', singular: 'replicaset',
+    namespaced: true, shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'],
+  },
+  defaults: defaultReplicaSet,
+  prepareForCreate(obj) { resetStatusForCreate(obj); },
+  prepareForUpdate(obj, old) { keepStatusBumpGeneration(obj, old); },
+  prepareForStatusUpdate(obj, old) { keepSpec(obj, old); },
+  validate(obj) {
+    return [...validateObjectMeta(obj.metadata, { namespaced: true }), ...validateReplicaSetSpec(obj.spec)];
+  },
+  validateUpdate(obj, old) {
+    return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...immutable(specOf(obj).selector, specOf(old).selector, 'spec.selector')];
+  },
+  validateStatusUpdate(obj, old) {
+    return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...validateReplicaSetStatus(obj.status)];
+  },
+  tableColumns: [
+    { name: 'Desired', type: 'integer', description: 'Replicas is the number of desired replicas.' },
+    { name: 'Current', type: 'integer', description: 'Replicas is the most recently observed number of replicas.' },
+    { name: 'Ready', type: 'integer', description: 'The number of ready replicas for this replica set.' },
+    { name: 'Age', type: 'string', description: 'CreationTimestamp of the object.' },
+    { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' },
+    { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' },
+    { name: 'Selector', type: 'string', priority: 1, description: 'Selector is a label query over pods that should match the replica count.' },
+  ],
+  tableRow(obj, now) {
+    const spec = specOf(obj); const st = statusOf(obj);
+    const [names, images] = containerCells(spec.template?.spec);
+    return [spec.replicas ?? 0, st.replicas ?? 0, st.readyReplicas ?? 0, since(obj.metadata.creationTimestamp, now),
+      names, images, formatLabelSelector(spec.selector)];
+  },
+  scale: replicasScale,
+  generationOnSpec: true,
+};

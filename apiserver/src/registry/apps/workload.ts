@@ -1,0 +1,49 @@
+// What Deployments, ReplicaSets, StatefulSets and DaemonSets share: pod-template defaulting, the selector checks of
+// ValidateReplicaSetSpec/ValidateDeploymentSpec and ValidatePodTemplateSpecForReplicaSet, and the /scale mapping.
+import { field, type FieldError } from '@mk8s/apimachinery';
+import type { KObject, ScaleSpec } from '../strategy';
+import { isObject, selectorConvertible, selectorIsEmpty, selectorMatches, selectorString, specOf, statusOf } from './common';
+import { defaultPodSpec, validateLabelSelector, validatePodTemplateSpec } from './deps';
+
+/** Pod defaults for spec.template.spec (and any nested template), as the decoder applies them. */
+export function defaultTemplate(tpl: unknown): void {
+  if (isObject(tpl) && isObject(tpl.spec)) defaultPodSpec(tpl.spec);
+}
+
+/** spec.selector: required, a valid selector, not empty ("empty selector is invalid for <kind>"). */
+export function validateSelector(sel: unknown, path: string, kindWord: string): FieldError[] {
+  if (sel === undefined || sel === null) return [field.required(path, '')];
+  const errs = validateLabelSelector(sel, path);
+  if (isObject(sel) && selectorIsEmpty(sel)) errs.push(field.invalid(path, sel, `empty selector is invalid for ${kindWord}`));
+  return errs;
+}
+
+/** Selector must match template labels (a valid, non-empty selector only), as upstream. */
+export function selectorMatchesTemplate(sel: unknown, tpl: unknown, tplPath: string): FieldError[] {
+  if (!isObject(sel) || !selectorConvertible(sel) || selectorIsEmpty(sel)) return [];
+  const labels = isObject(tpl) && isObject(tpl.metadata) ? tpl.metadata.labels : undefined;
+  if (selectorMatches(sel, labels)) return [];
+  return [field.invalid(`${tplPath}.metadata.labels`, labels ?? null, '`selector` does not match template `labels`')];
+}
+
+/** ValidatePodTemplateSpecForReplicaSet minus the selector part: pod template, restartPolicy Always, no deadline. */
+export function validateAlwaysRestartingTemplate(tpl: unknown, tplPath: string, kind: string): FieldError[] {
+  const errs = validatePodTemplateSpec(tpl, tplPath);
+  if (!isObject(tpl)) return errs;
+  const spec = isObject(tpl.spec) ? tpl.spec : {};
+  if (spec.restartPolicy !== 'Always') {
+    errs.push(field.notSupported(`${tplPath}.spec.restartPolicy`, spec.restartPolicy ?? '', ['Always']));
+  }
+  if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds !== null) {
+    errs.push(field.forbidden(`${tplPath}.spec.activeDeadlineSeconds`, `activeDeadlineSeconds in ${kind} is not Supported`));
+  }
+  return errs;
+}
+
+/** /scale for kinds with spec.replicas, status.replicas and spec.selector. */
+export const replicasScale: ScaleSpec = {
+  specReplicas: (o: KObject) => (typeof specOf(o).replicas === 'number' ? specOf(o).replicas : 0),
+  setSpecReplicas: (o: KObject, n: number) => { if (!isObject(o.spec)) o.spec = {}; o.spec.replicas = n; },
+  statusReplicas: (o: KObject) => (typeof statusOf(o).replicas === 'number' ? statusOf(o).replicas : 0),
+  selector: (o: KObject) => (selectorConvertible(specOf(o).selector) ? selectorString(specOf(o).selector) : ''),
+};
