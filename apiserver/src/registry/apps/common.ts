@@ -4,6 +4,7 @@
 // layoutContainerCells). Kept in one place so every kind words its errors and cells the same way.
 import { field, type FieldError } from '@mk8s/apimachinery';
 import type { KObject } from '../strategy';
+import { labelSelectorMatches } from '../validation';
 
 export type Json = any;
 
@@ -111,21 +112,7 @@ export function selectorConvertible(sel: unknown): boolean {
 
 /** labels.Selector.Matches for a metav1.LabelSelector (an empty selector matches everything). */
 export function selectorMatches(sel: LabelSelectorSpec | null | undefined, labels: Record<string, string> | null | undefined): boolean {
-  if (!isObject(sel)) return false;
-  const l = isObject(labels) ? labels : {};
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of sel.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, e.key);
-    const vals = e.values ?? [];
-    switch (e.operator) {
-      case 'In': if (!has || !vals.includes(l[e.key])) return false; break;
-      case 'NotIn': if (has && vals.includes(l[e.key])) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
-    }
-  }
-  return true;
+  return isObject(sel) && labelSelectorMatches(sel, isObject(labels) ? labels : undefined);
 }
 
 /** labels.Selector.String() of LabelSelectorAsSelector: requirements sorted by key, values sorted. */

@@ -6,7 +6,7 @@ import {
   clone, containerCells, deepEqual, ensureObject, intOrPercentValue, isObject, keepSpec, keepStatusBumpGeneration,
   nonNegative, notMoreThan100Percent, resetStatusForCreate, selectorConvertible, since, specOf, validatePositiveIntOrPercent,
 } from './common';
-import { isDNS1123Label, validateObjectMeta, validateObjectMetaUpdate } from './deps';
+import { nameIsDNSLabel, validateObjectMeta, validateObjectMetaUpdate } from './deps';
 import { collisionCountDecremented } from './deployments';
 import { defaultTemplate, replicasScale, selectorMatchesTemplate, validateSelector } from './workload';
 
@@ -130,7 +130,7 @@ export const statefulSetStrategy: Strategy = {
   prepareForUpdate(obj, old) { keepStatusBumpGeneration(obj, old); },
   prepareForStatusUpdate(obj, old) { keepSpec(obj, old); },
   validate(obj) {
-    return [...validateObjectMeta(obj.metadata, { namespaced: true, nameValidator: isDNS1123Label }), ...validateStatefulSetSpec(obj.spec)];
+    return [...validateObjectMeta(obj.metadata, { namespaced: true, nameValidator: nameIsDNSLabel }), ...validateStatefulSetSpec(obj.spec)];
   },
   validateUpdate(obj, old) {
     return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...validateStatefulSetUpdate(obj, old)];
