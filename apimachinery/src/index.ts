@@ -6,3 +6,6 @@ export * from './quantity/quantity';
 export * from './openapi/types';
 export * from './openapi/schema';
 export * from './openapi/fieldvalidation';
+export * from './client/clock';
+export * from './client/workqueue';
+export * from './client/workqueue-metrics';
