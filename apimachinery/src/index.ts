@@ -9,3 +9,8 @@ export * from './openapi/fieldvalidation';
 export * from './client/clock';
 export * from './client/workqueue';
 export * from './client/workqueue-metrics';
+export { decodeKubeProtobuf, decodeProtobufMessage, KUBE_PROTOBUF_CONTENT_TYPE, KUBE_PROTOBUF_MAGIC } from './protobuf/decode';
+export type { DecodedKubeObject } from './protobuf/decode';
+export { encodeKubeProtobuf, encodeProtobufMessage } from './protobuf/encode';
+export type { KubeObjectLike } from './protobuf/encode';
+export { servedProtobufKinds } from './protobuf/schema';
