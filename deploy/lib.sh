@@ -116,36 +116,42 @@ stop_recorded() {
 }
 
 # --- leftovers of crashed test runs ------------------------------------------------------------------
-# The test harness gives each of its sessions a dir /tmp/mk8s-test-* holding owner.pid (the process that
-# made it) and puts MK8S_TEST_SESSION=<that dir> into the environment of every process it starts. A dir
-# whose owner is gone belongs to a crashed run: kill its processes (found by that variable), then remove it.
+# The test harness gives each of its sessions a dir /tmp/mk8s-test-* (or one nested in a test/run-all.sh
+# run root, itself a /tmp/mk8s-test-run-* dir) holding owner.pid (the process that made it), and puts
+# MK8S_TEST_SESSION=<that dir> into the environment of every process it starts. A dir whose owner is gone
+# belongs to a crashed run: kill its processes (found by that variable), then remove it.
 _owner_alive() { local pid; pid=$(cat "$1/owner.pid" 2>/dev/null) && [ -n "$pid" ] && [ -d "/proc/$pid" ]; }
 
 kill_session_processes() {   # kill_session_processes DIR: SIGKILL every process started for DIR (or below it)
   local dir=$1 p s
   for p in /proc/[0-9]*; do
-    s=$(tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -m1 '^MK8S_TEST_SESSION=') || continue
+    s=$( { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -m1 '^MK8S_TEST_SESSION=') || continue
     s=${s#MK8S_TEST_SESSION=}
     if [ "$s" = "$dir" ] || [ "${s#"$dir"/}" != "$s" ]; then kill -KILL "${p#/proc/}" 2>/dev/null || true; fi
   done
 }
 
+# _clean_session_dir DIR: removes DIR when its owner and every session inside it are gone (0), else keeps it (1).
+_clean_session_dir() {
+  local d=$1 sub keep=0
+  for sub in "$d"/mk8s-test-*; do [ -d "$sub" ] || continue; _clean_session_dir "$sub" || keep=1; done
+  if [ "$keep" = 1 ] || _owner_alive "$d"; then return 1; fi
+  kill_session_processes "$d"; rm -rf --one-file-system "$d"; _cleaned=$((_cleaned + 1))
+}
+
 clean_test_leftovers() {
-  local d n=0 live=0
-  for d in /tmp/mk8s-test-*; do
-    [ -d "$d" ] || continue
-    if _owner_alive "$d"; then live=$((live + 1)); continue; fi
-    kill_session_processes "$d"; rm -rf --one-file-system "$d"; n=$((n + 1))
-  done
-  step "test leftovers: removed $n dead session dir(s) under /tmp/mk8s-test-*"
-  # Test containers carry no owner, so only remove them when no other test run is alive.
-  if docker_answers; then
-    local ids; ids=$(docker ps -aq --filter name=^/mk8s-test- 2>/dev/null)
-    if [ -n "$ids" ] && [ "$live" -eq 0 ]; then
-      docker rm -f $ids >/dev/null 2>&1 || true; step "test leftovers: removed $(echo "$ids" | wc -l) mk8s-test-* container(s)"
-    elif [ -n "$ids" ]; then
-      step "test leftovers: $(echo "$ids" | wc -l) mk8s-test-* container(s) kept: another test run is alive"
-    fi
+  local d live=0 ids
+  _cleaned=0
+  for d in /tmp/mk8s-test-*; do [ -d "$d" ] || continue; _clean_session_dir "$d" || live=$((live + 1)); done
+  step "test leftovers: removed $_cleaned dead session dir(s) under /tmp/mk8s-test-*"
+  # Test containers carry no owner, so they are only removed when no other test run is alive.
+  docker_answers || return 0
+  ids=$(docker ps -aq --filter name=^/mk8s-test- 2>/dev/null)
+  [ -n "$ids" ] || return 0
+  if [ "$live" -eq 0 ]; then
+    docker rm -f $ids >/dev/null 2>&1 || true; step "test leftovers: removed $(echo "$ids" | wc -l) mk8s-test-* container(s)"
+  else
+    step "test leftovers: $(echo "$ids" | wc -l) mk8s-test-* container(s) kept: another test run is alive"
   fi
 }
 
