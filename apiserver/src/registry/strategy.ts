@@ -70,6 +70,11 @@ export interface Strategy {
   generationOnSpec?: boolean;
   /** PUT of a missing object creates it (upstream's AllowCreateOnUpdate: e.g. events, leases? no: only a few). */
   allowCreateOnUpdate?: boolean;
+  /**
+   * Deletion that must wait for something besides metadata.finalizers (namespaces: spec.finalizers until the
+   * namespace controller has emptied it). Return true to keep the object, after marking it (e.g. phase Terminating).
+   */
+  holdDeletion?(obj: KObject): boolean;
   /** Release resources (e.g. cluster IPs) after delete. */
   afterDelete?(obj: KObject): void | Promise<void>;
 }

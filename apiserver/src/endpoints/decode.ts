@@ -1,0 +1,49 @@
+// Request bodies: JSON, YAML or Kubernetes protobuf, turned into plain objects; server-side field validation.
+import type { IncomingMessage } from 'node:http';
+import * as apimachinery from '@mk8s/apimachinery';
+import { errors } from '@mk8s/apimachinery';
+import type { GenericStore } from '../registry/store';
+import { readBody, bodyKind, parseText } from './negotiation';
+import type { Request } from './handler';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore' | null;
+
+export async function decodeBody(req: IncomingMessage, store: GenericStore | undefined): Promise<{ obj: unknown; raw: Buffer; kind: string }> {
+  const kind = bodyKind(req.headers['content-type']);
+  const raw = await readBody(req);
+  if (!kind) throw errors.unsupportedMediaType(String(req.headers['content-type']));
+  if (kind === 'protobuf') {
+    const decode = (apimachinery as any).decodeKubeProtobuf as ((b: Buffer) => { object: unknown }) | undefined;
+    if (!decode) throw errors.unsupportedMediaType(String(req.headers['content-type']));
+    return { obj: decode(raw).object, raw, kind };
+  }
+  const obj = parseText(raw, kind);
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw errors.badRequest(`the body of the request must be a ${store?.info.kind ?? 'JSON'} object`);
+  }
+  return { obj, raw, kind };
+}
+
+/**
+ * fieldValidation=Strict refuses unknown and duplicate fields (400), Warn (the default) returns them as
+ * Warning headers, Ignore drops them. Driven by the kind's OpenAPI schema.
+ */
+export function checkFieldValidation(r: Request, obj: unknown, raw: Buffer, kind: string, mode: FieldValidation) {
+  if (mode !== null && mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
+    throw errors.badRequest(`fieldValidation ${JSON.stringify(mode)} is invalid: valid values are: [Ignore Warn Strict]`);
+  }
+  if (mode === 'Ignore') return;
+  const m = apimachinery as any;
+  if (!m.checkFields || !m.schemas) return;
+  const info = r.store.info;
+  const node = m.schemas.forKind(info.group, info.version, info.kind);
+  if (!node) return;
+  const found = m.checkFields(node, obj, kind === 'json' ? raw.toString() : undefined) as { unknown: string[]; duplicate: string[] };
+  const problems = [...found.unknown.map(f => `unknown field "${f}"`), ...found.duplicate.map(f => `duplicate field "${f}"`)];
+  if (!problems.length) return;
+  if (mode === 'Strict') {
+    const gv = info.group ? `${info.group}/${info.version}` : info.version;
+    throw errors.badRequest(`${info.kind} in version "${gv}" cannot be handled as a ${info.kind}: strict decoding error: ${problems.join(', ')}`);
+  }
+  r.warnings.push(...problems);
+}

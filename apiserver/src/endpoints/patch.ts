@@ -1,0 +1,75 @@
+// PATCH: the four patch types applied to the current object inside the store's CAS loop.
+import * as apimachinery from '@mk8s/apimachinery';
+import { errors } from '@mk8s/apimachinery';
+import { applyJsonPatch } from '../patch/jsonpatch';
+import { applyMergePatch } from '../patch/mergepatch';
+import { applyStrategicMergePatch } from '../patch/strategicpatch';
+import type { GenericStore } from '../registry/store';
+import type { KObject } from '../registry/strategy';
+import type { SchemaNode } from '@mk8s/apimachinery';
+import { fmtTime } from '../registry/store';
+
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+export const patchTypes: Record<string, PatchType> = {
+  'application/json-patch+json': 'json',
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+};
+
+export interface PatchArgs {
+  type: PatchType; current: KObject | undefined; patch: unknown; store: GenericStore; manager: string; force: boolean;
+  subresource?: string; name: string; namespace?: string; warnings: string[]; fieldValidation: string | null; raw: Buffer;
+}
+
+export function schemaFor(store: GenericStore): SchemaNode | undefined {
+  const s = (apimachinery as any).schemas;
+  return s?.forKind(store.info.group, store.info.version, store.info.kind);
+}
+
+type SSA = (a: { live: object | undefined; applied: object; manager: string; force: boolean; schema: SchemaNode; now: string; subresource?: string }) => { object: object };
+function loadSSA(): SSA | undefined {
+  try { return require('../patch/ssa').serverSideApply as SSA; } catch { return undefined; }
+}
+
+export function applyPatch(a: PatchArgs): KObject {
+  const cur = a.current;
+  if (a.type === 'apply') {
+    const ssa = loadSSA();
+    const schema = schemaFor(a.store);
+    if (!ssa || !schema) throw errors.unsupportedMediaType('application/apply-patch+yaml');
+    if (!a.patch || typeof a.patch !== 'object' || Array.isArray(a.patch)) throw errors.badRequest('error decoding YAML: the apply configuration must be an object');
+    const applied = a.patch as KObject;
+    const gv = a.store.apiVersion;
+    if (applied.apiVersion !== gv || applied.kind !== a.store.info.kind) {
+      throw errors.badRequest(`the apiVersion and kind of the applied object (${applied.apiVersion}, ${applied.kind}) must match the resource (${gv}, ${a.store.info.kind})`);
+    }
+    if (applied.metadata?.name !== undefined && applied.metadata.name !== a.name) {
+      throw errors.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${a.name})`);
+    }
+    const live = cur;
+    const { object } = ssa({ live, applied, manager: a.manager, force: a.force, schema, now: fmtTime(new Date()), subresource: a.subresource });
+    const out = object as KObject;
+    out.metadata = out.metadata ?? {};
+    out.metadata.name = a.name;
+    if (a.namespace) out.metadata.namespace = a.namespace;
+    if (cur) out.metadata.resourceVersion = applied.metadata?.resourceVersion; // apply may carry a precondition
+    return out;
+  }
+  if (!cur) throw errors.notFound(a.store.gr, a.name);
+  const base = { ...cur, metadata: { ...cur.metadata } };
+  delete base.metadata.resourceVersion; // a resourceVersion in the patch becomes a precondition
+  let out: unknown;
+  switch (a.type) {
+    case 'json': out = applyJsonPatch(base, a.patch); break;
+    case 'merge': out = applyMergePatch(base, a.patch); break;
+    case 'strategic': {
+      const schema = schemaFor(a.store);
+      if (!schema) throw errors.unsupportedMediaType('application/strategic-merge-patch+json');
+      out = applyStrategicMergePatch(base, a.patch, schema);
+      break;
+    }
+  }
+  if (!out || typeof out !== 'object' || Array.isArray(out)) throw errors.badRequest('the patch did not produce an object');
+  return out as KObject;
+}
