@@ -14,3 +14,7 @@ export type { DecodedKubeObject } from './protobuf/decode';
 export { encodeKubeProtobuf, encodeProtobufMessage } from './protobuf/encode';
 export type { KubeObjectLike } from './protobuf/encode';
 export { servedProtobufKinds } from './protobuf/schema';
+export * from './client/store';
+export * from './client/reflector';
+export * from './client/informer';
+export * from './client/fake-listwatcher';
