@@ -208,7 +208,7 @@ async function resource(ctx: HandlerContext, req: IncomingMessage, res: ServerRe
       const { object, created } = await store.guaranteedUpdate(ns, info.name, cur => applyPatch({
         type, current: cur, patch, store, manager, force, subresource: sub, name: info.name!, namespace: ns, warnings: r.warnings,
         fieldValidation: q.get('fieldValidation') as FieldValidation, raw,
-      }), { allowCreate: type === 'apply' && !sub, subresource: sub, dryRun: dryRun(q) });
+      }), { allowCreate: type === 'apply' && !sub, subresource: sub, dryRun: dryRun(q), fieldManager: manager, managedByApply: type === 'apply' });
       return reply(created ? 201 : 200, object);
     }
     case 'delete': {

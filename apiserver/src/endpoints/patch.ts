@@ -57,8 +57,9 @@ export function applyPatch(a: PatchArgs): KObject {
     return out;
   }
   if (!cur) throw errors.notFound(a.store.gr, a.name);
-  const base = { ...cur, metadata: { ...cur.metadata } };
-  delete base.metadata.resourceVersion; // a resourceVersion in the patch becomes a precondition
+  // The current resourceVersion stays in: a patch that changes it (or a failing json-patch `test` of it) is a
+  // precondition the store checks.
+  const base = cur;
   let out: unknown;
   switch (a.type) {
     case 'json': out = applyJsonPatch(base, a.patch); break;

@@ -9,12 +9,18 @@ import { storageError } from '../storage/etcd';
 import { WatchCache, CacheEvent } from '../storage/watchcache';
 import type { KObject, Strategy, ResourceInfo } from './strategy';
 import type { Logger } from '@mk8s/apimachinery';
+import { schemas } from '@mk8s/apimachinery';
+import { trackUpdate } from '../patch/ssa';
 
 export interface ListOptions {
   labelSelector?: string; fieldSelector?: string; limit?: number; continue?: string;
   resourceVersion?: string; resourceVersionMatch?: string;
 }
-export interface WriteOptions { dryRun?: boolean; fieldManager?: string }
+export interface WriteOptions {
+  dryRun?: boolean; fieldManager?: string;
+  /** The object's managedFields were computed by server-side apply already. */
+  managedByApply?: boolean;
+}
 export interface DeleteOptions extends WriteOptions {
   gracePeriodSeconds?: number; propagationPolicy?: 'Orphan' | 'Background' | 'Foreground'; orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
@@ -118,6 +124,7 @@ export class GenericStore {
     await this.admission.admitCreate?.(this, obj, opts); // mutating admission comes before validation
     const errs = this.strategy.validate(obj);
     if (errs.length) throw this.invalid(obj, errs);
+    if (!opts.managedByApply) this.track(undefined, obj, opts.fieldManager, undefined);
     if (opts.dryRun) return obj;
     for (let attempt = 0; ; attempt++) {
       const rev = await this.etcd.create(this.key(m.namespace, m.name!), this.encode(obj)).catch(e => { throw storageError(e); });
@@ -252,7 +259,7 @@ export class GenericStore {
    * `fn` sees a private copy and returns the desired object (its resourceVersion, if set, is a precondition).
    */
   async guaranteedUpdate(ns: string | undefined, name: string, fn: UpdateFn,
-                         opts: { allowCreate?: boolean; subresource?: string; dryRun?: boolean } = {}): Promise<{ object: KObject; created: boolean }> {
+                         opts: { allowCreate?: boolean; subresource?: string; dryRun?: boolean; fieldManager?: string; managedByApply?: boolean } = {}): Promise<{ object: KObject; created: boolean }> {
     const key = this.key(ns, name);
     let kv = await this.etcd.get(key).catch(e => { throw storageError(e); });
     for (;;) {
@@ -260,10 +267,11 @@ export class GenericStore {
       if (!current && !opts.allowCreate) throw errors.notFound(this.gr, name);
       let desired = await fn(current ? clone(current) : undefined);
       if (!current) {
-        const created = await this.create(ns, desired, { dryRun: opts.dryRun });
+        const created = await this.create(ns, desired, { dryRun: opts.dryRun, fieldManager: opts.fieldManager, managedByApply: opts.managedByApply });
         return { object: created, created: true };
       }
       desired = await this.prepareUpdate(ns, desired, current, opts.subresource);
+      if (!opts.managedByApply) this.track(current, desired, opts.fieldManager, opts.subresource);
       // Preconditions: a resourceVersion in the body must match what is stored.
       const want = desired.metadata.resourceVersion;
       if (want && want !== current.metadata.resourceVersion) {
@@ -287,6 +295,14 @@ export class GenericStore {
       kv = res.current ?? undefined; // lost the race: retry on what is there now
       if (!kv && !opts.allowCreate) throw errors.notFound(this.gr, name);
     }
+  }
+
+  /** Record which fields an ordinary (non-apply) write by `manager` now owns, in metadata.managedFields. */
+  private track(old: KObject | undefined, obj: KObject, manager: string | undefined, subresource: string | undefined) {
+    const schema = schemas.forKind(this.info.group, this.info.version, this.info.kind);
+    if (!schema || !manager || subresource === 'binding' || subresource === 'finalize') return;
+    const mf = trackUpdate({ old, updated: obj, manager, operation: 'Update', schema, now: fmtTime(new Date()), subresource });
+    if (mf.length) obj.metadata.managedFields = mf; else delete obj.metadata.managedFields;
   }
 
   /** Strategy hooks, system metadata carried over, validation and admission for an update. */
@@ -343,6 +359,7 @@ export class GenericStore {
     }
     return this.guaranteedUpdate(ns, name, () => clone(obj), {
       allowCreate: this.strategy.allowCreateOnUpdate && !opts.subresource, subresource: opts.subresource, dryRun: opts.dryRun,
+      fieldManager: opts.fieldManager,
     });
   }
 
