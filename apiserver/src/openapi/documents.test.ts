@@ -135,3 +135,14 @@ describe('OpenAPI v2 document', () => {
     expect(Array.from(bin)).toContain(0x4a);
   });
 });
+
+describe('v3 oneOf types', () => {
+  it('writes IntOrString and Quantity as oneOf, as upstream, so kubectl explain names them', () => {
+    const apps = buildGroupVersionDocument('apps', 'v1', RESOURCES) as Json;
+    const ios = apps.components.schemas['io.k8s.apimachinery.pkg.util.intstr.IntOrString'];
+    expect(ios).toEqual({ format: 'int-or-string', oneOf: [{ type: 'integer' }, { type: 'string' }] });
+    expect(apps.components.schemas['io.k8s.apimachinery.pkg.api.resource.Quantity']).toEqual({ oneOf: [{ type: 'string' }, { type: 'number' }] });
+    // v2 keeps the single type
+    expect((buildV2Document(RESOURCES) as Json).definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString']).toEqual({ type: 'string', format: 'int-or-string' });
+  });
+});

@@ -112,10 +112,28 @@ function v3Paths(items: PathItem[]) {
   }
   return paths;
 }
+/**
+ * Types whose v3 schema upstream writes as oneOf instead of a single type (their Go OpenAPIV3OneOfTypes methods:
+ * intstr.IntOrString and resource.Quantity). kubectl explain then names them (<IntOrString>, <Quantity>).
+ */
+const V3_ONE_OF: Record<string, string[]> = {
+  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': ['integer', 'string'],
+  'io.k8s.apimachinery.pkg.api.resource.Quantity': ['string', 'number'],
+};
+function v3Definition(name: string, s: CompactSchema): Record<string, unknown> {
+  const out = renderSchema(s, '#/components/schemas/');
+  const oneOf = V3_ONE_OF[name];
+  if (oneOf) {
+    delete out.type;
+    out.oneOf = oneOf.map(type => ({ type }));
+  }
+  return out;
+}
+
 function v3Document(items: PathItem[], opts: OpenAPIOptions) {
   const defs = definitionsOf(opts);
   const schemas: Record<string, unknown> = {};
-  for (const n of reachableDefinitions(defs, opRoots(items))) schemas[n] = renderSchema(defs[n], '#/components/schemas/');
+  for (const n of reachableDefinitions(defs, opRoots(items))) schemas[n] = v3Definition(n, defs[n]);
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: opts.gitVersion ?? DEFAULT_VERSION },

@@ -50,7 +50,7 @@ const MESSAGES: Record<string, { fields: Fields; oneofs?: Record<string, { oneof
   StringArray: { fields: { value: f(1, 'string', true) } },
   SecurityDefinitions: { fields: { additionalProperties: f(1, 'NamedSecurityDefinitionsItem', true) } },
   NamedSecurityDefinitionsItem: { fields: { name: f(1, 'string'), value: f(2, 'SecurityDefinitionsItem') } },
-  SecurityDefinitionsItem: { fields: { apiKeySecurity: f(3, 'ApiKeySecurity') }, oneofs: oneof(['apiKeySecurity']) },
+  SecurityDefinitionsItem: { fields: { apiKeySecurity: f(2, 'ApiKeySecurity') }, oneofs: oneof(['apiKeySecurity']) },
   ApiKeySecurity: { fields: { type: f(1, 'string'), name: f(2, 'string'), in: f(3, 'string'), description: f(4, 'string') } },
 };
 
