@@ -18,3 +18,4 @@ export * from './client/store';
 export * from './client/reflector';
 export * from './client/informer';
 export * from './client/fake-listwatcher';
+export * from './client/leaderelection';

@@ -33,7 +33,7 @@ export class FakeClock implements Clock {
   /** Moves time forward synchronously, firing due timers in order. */
   advance(ms: number): void {
     const end = this.t + ms;
-    for (let next = this.popDue(end); next; next = this.popDue(end)) { this.t = next.at; next.fn(); }
+    for (let next = this.popDue(end); next; next = this.popDue(end)) { this.t = Math.max(this.t, next.at); next.fn(); }
     this.t = end;
   }
   /** Like advance, but lets promise callbacks run after each timer (for async code under test). */
@@ -43,7 +43,7 @@ export class FakeClock implements Clock {
     while (this.t < end) {
       const stepEnd = Math.min(end, this.t + step);
       for (let next = this.popDue(stepEnd); next; next = this.popDue(stepEnd)) {
-        this.t = next.at;
+        this.t = Math.max(this.t, next.at);
         next.fn();
         await flushPromises();
       }
