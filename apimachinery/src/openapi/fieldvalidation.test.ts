@@ -110,3 +110,23 @@ describe('upstream messages', () => {
     expect(yamlDuplicateKeysError('a: 1\nb: 2\n')).toBeUndefined();
   });
 });
+
+describe('fieldValidation directive', () => {
+  const { fieldValidationDirective, applyFieldValidation } = require('./fieldvalidation');
+  it('defaults to Warn and rejects unknown values as upstream', () => {
+    expect(fieldValidationDirective(undefined)).toBe('Warn');
+    expect(fieldValidationDirective('')).toBe('Warn');
+    expect(fieldValidationDirective('Strict')).toBe('Strict');
+    let err: any;
+    try { fieldValidationDirective('strict', 'PatchOptions'); } catch (e) { err = e; }
+    expect(err.code).toBe(422);
+    expect(err.message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "strict": supported values: "", "Ignore", "Strict", "Warn"');
+  });
+  it('throws on Strict, warns on Warn (splitting YAML errors), ignores on Ignore', () => {
+    const errs = ['error converting YAML to JSON: yaml: unmarshal errors:\n  line 5: key "name" already set in map', 'unknown field "spec.foo"'];
+    expect(() => applyFieldValidation('Strict', 'Pod', 'v1', errs)).toThrow('Pod in version "v1" cannot be handled as a Pod: strict decoding error: error converting YAML to JSON');
+    expect(applyFieldValidation('Warn', 'Pod', 'v1', errs).warnings).toEqual(['299 - "line 5: key \\"name\\" already set in map"', '299 - "unknown field \\"spec.foo\\""']);
+    expect(applyFieldValidation('Ignore', 'Pod', 'v1', errs).warnings).toEqual([]);
+    expect(applyFieldValidation('Strict', 'Pod', 'v1', []).warnings).toEqual([]);
+  });
+});

@@ -3,7 +3,7 @@
 // request body against the kind's OpenAPI schema.
 // Paths are formatted as upstream: object keys joined by ".", list items as "[i]" (spec.containers[0].bar);
 // findings are in document order, de-duplicated, at most 100.
-import { StatusError } from '../api/errors';
+import { StatusError, errors, field } from '../api/errors';
 import type { SchemaNode } from './types';
 
 export interface FieldFindings {
@@ -229,4 +229,40 @@ export function yamlDuplicateKeyLines(yamlText: string): string[] {
   };
   for (const d of Array.isArray(docs) ? docs : [docs]) visit((d as { contents: unknown }).contents);
   return out;
+}
+
+// ---- the fieldValidation query parameter ----
+
+export type FieldValidationDirective = 'Ignore' | 'Warn' | 'Strict';
+const DIRECTIVES = ['', 'Ignore', 'Strict', 'Warn'];
+
+/**
+ * The directive of a request's `fieldValidation` value; empty or absent means Warn (upstream's default).
+ * Other values fail as upstream's options validation: 422 `CreateOptions.meta.k8s.io "" is invalid:
+ * fieldValidation: Unsupported value: "x": supported values: "", "Ignore", "Strict", "Warn"`.
+ */
+export function fieldValidationDirective(value: string | null | undefined,
+  options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' = 'CreateOptions'): FieldValidationDirective {
+  const v = value ?? '';
+  if (!DIRECTIVES.includes(v)) throw errors.invalid(options, 'meta.k8s.io', '', [field.notSupported('fieldValidation', v, DIRECTIVES)]);
+  return (v || 'Warn') as FieldValidationDirective;
+}
+
+/**
+ * What a handler does with the findings: Strict -> throw the 400 (when there are any); Warn -> the Warning
+ * header values to add; Ignore -> nothing. `strictErrors` are upstream's strings in order (YAML duplicate
+ * error first, then FieldFindings.errors).
+ */
+export function applyFieldValidation(directive: FieldValidationDirective, kind: string, version: string,
+  strictErrors: string[]): { warnings: string[] } {
+  if (!strictErrors.length || directive === 'Ignore') return { warnings: [] };
+  if (directive === 'Strict') throw strictDecodingStatusError(kind, version, strictErrors);
+  // Warn: a YAML error splits into one warning per line (upstream's parseYAMLWarnings)
+  const parts = strictErrors.flatMap(e => {
+    for (const prefix of ['yaml: unmarshal errors:\n', 'error converting YAML to JSON: yaml: unmarshal errors:\n']) {
+      if (e.startsWith(prefix)) return e.slice(prefix.length).split('\n').map(s => s.trim());
+    }
+    return [e];
+  });
+  return { warnings: fieldValidationWarnings(parts) };
 }

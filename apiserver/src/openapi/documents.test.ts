@@ -146,3 +146,36 @@ describe('v3 oneOf types', () => {
     expect((buildV2Document(RESOURCES) as Json).definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString']).toEqual({ type: 'string', format: 'int-or-string' });
   });
 });
+
+describe('every kind mk8s serves', () => {
+  const core = ['namespaces:Namespace:0', 'pods:Pod', 'nodes:Node:0', 'services:Service', 'endpoints:Endpoints', 'configmaps:ConfigMap',
+    'secrets:Secret', 'serviceaccounts:ServiceAccount', 'events:Event', 'replicationcontrollers:ReplicationController',
+    'persistentvolumes:PersistentVolume:0', 'persistentvolumeclaims:PersistentVolumeClaim', 'limitranges:LimitRange',
+    'resourcequotas:ResourceQuota', 'podtemplates:PodTemplate'].map(s => ['', 'v1', s]);
+  const others = [['apps', 'v1', 'deployments:Deployment'], ['apps', 'v1', 'replicasets:ReplicaSet'], ['apps', 'v1', 'statefulsets:StatefulSet'],
+    ['apps', 'v1', 'daemonsets:DaemonSet'], ['apps', 'v1', 'controllerrevisions:ControllerRevision'], ['batch', 'v1', 'jobs:Job'],
+    ['batch', 'v1', 'cronjobs:CronJob'], ['autoscaling', 'v1', 'horizontalpodautoscalers:HorizontalPodAutoscaler'],
+    ['autoscaling', 'v2', 'horizontalpodautoscalers:HorizontalPodAutoscaler'], ['coordination.k8s.io', 'v1', 'leases:Lease'],
+    ['storage.k8s.io', 'v1', 'storageclasses:StorageClass:0'], ['scheduling.k8s.io', 'v1', 'priorityclasses:PriorityClass:0'],
+    ['discovery.k8s.io', 'v1', 'endpointslices:EndpointSlice'], ['policy', 'v1', 'poddisruptionbudgets:PodDisruptionBudget'],
+    ['events.k8s.io', 'v1', 'events:Event']];
+  const all: ResourceInfo[] = [...core, ...others].map(([g, v, s]) => {
+    const [resource, kind, ns] = s.split(':');
+    return R(g, v, resource, kind, ns !== '0', ['status']);
+  });
+
+  it('has a schema and a fieldValidation-carrying PATCH for each (none is skipped)', () => {
+    const { docs } = buildV3Documents(all);
+    for (const r of all) {
+      const doc = JSON.parse(docs.get(r.group ? `apis/${r.group}/${r.version}` : 'api/v1')!.json);
+      const prefix = r.group ? `/apis/${r.group}/${r.version}` : '/api/v1';
+      const item = doc.paths[`${prefix}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}/{name}`];
+      expect({ r: r.resource, ok: !!item?.patch }).toEqual({ r: r.resource, ok: true });
+      expect(item.patch['x-kubernetes-group-version-kind']).toEqual({ group: r.group, kind: r.kind, version: r.version });
+      expect(item.patch.parameters.some((p: Json) => p.name === 'fieldValidation')).toBe(true);
+      const schemaName = Object.keys(doc.components.schemas).find(n => (doc.components.schemas[n]['x-kubernetes-group-version-kind'] ?? [])
+        .some((g: Json) => g.group === r.group && g.version === r.version && g.kind === r.kind));
+      expect({ r: r.resource, schemaName: !!schemaName }).toEqual({ r: r.resource, schemaName: true });
+    }
+  });
+});
