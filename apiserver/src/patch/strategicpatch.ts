@@ -204,29 +204,61 @@ function dedupeScalars(list: Json[]): Json[] {
   return out;
 }
 
-function mergeSlice(original: Json[], patch: Json[], meta: PatchMeta, isDeleteList: boolean): Json[] {
-  if (original.length === 0 && patch.length === 0) return original;
+/**
+ * Upstream deletes list items in place (`append(s[:k], s[k+1:]...)`) and appends into the freed tail, and the
+ * $setElementOrder step later reads the list it started from through the same Go backing array. The order of
+ * its result depends on that, so the backing array is simulated here: `backing` is what the caller's
+ * original slice shows afterwards.
+ */
+class GoSlice {
+  private readonly backing: Json[];
+  private items: Json[];
+  private aliased = true;
+  constructor(initial: Json[]) { this.backing = [...initial]; this.items = this.backing.slice(); }
+  get view(): Json[] { return this.items; }
+  get original(): Json[] { return this.backing; }
+  removeAt(k: number): void {
+    this.items.splice(k, 1);
+    if (this.aliased) for (let i = k; i < this.items.length; i++) this.backing[i] = this.items[i];
+  }
+  set(k: number, v: Json): void {
+    this.items[k] = v;
+    if (this.aliased) this.backing[k] = v;
+  }
+  push(v: Json): void {
+    if (this.aliased && this.items.length < this.backing.length) this.backing[this.items.length] = v;
+    else this.aliased = false; // capacity exhausted: Go reallocates and the original no longer sees changes
+    this.items.push(v);
+  }
+}
+
+interface SliceMerge { merged: Json[]; originalView: Json[] }
+
+function mergeSlice(original: Json[], patch: Json[], meta: PatchMeta, isDeleteList: boolean): SliceMerge {
+  if (original.length === 0 && patch.length === 0) return { merged: original, originalView: original };
   const elemType = sliceElementType(original, patch);
   const mapKind = isMapKind(elemType);
   const mergeKey = meta.mergeKey;
   let merged: Json[];
+  let originalView = original;
   if (!mapKind) {
-    if (isDeleteList) return original.filter(v => !patch.some(d => d === v));
+    if (isDeleteList) return { merged: original.filter(v => !patch.some(d => d === v)), originalView };
     merged = dedupeScalars([...original, ...patch]);
   } else {
     if (!mergeKey) throw new PatchServerError('cannot merge lists without merge key for type map');
     // Items carrying $patch act on the whole list (delete matching entries, or replace the list).
     const plain: Json[] = [];
     let replace = false;
-    let base = original;
+    const live = new GoSlice(original);
     for (const v of patch) {
       const item = v as JsonObject;
       if (!Object.prototype.hasOwnProperty.call(item, DIRECTIVE)) { plain.push(v); continue; }
       const directive = item[DIRECTIVE];
       if (directive === 'delete') {
         if (!Object.prototype.hasOwnProperty.call(item, mergeKey)) throw errNoMergeKey(item, mergeKey);
-        const key = item[mergeKey];
-        base = base.filter(x => !(isObject(x) && Object.prototype.hasOwnProperty.call(x, mergeKey) && x[mergeKey] === key));
+        for (let at = findByMergeKey(live.view, mergeKey, item[mergeKey]); at >= 0; at = findByMergeKey(live.view, mergeKey, item[mergeKey])) {
+          live.removeAt(at);
+        }
       } else if (directive === 'replace') {
         replace = true;
       } else if (directive === 'merge') {
@@ -235,28 +267,29 @@ function mergeSlice(original: Json[], patch: Json[], meta: PatchMeta, isDeleteLi
         throw errBadPatchType(directive, item);
       }
     }
-    if (replace) { base = plain.map(x => takePatchValue(x)).filter((x): x is Json => x !== undefined); patch = []; }
+    let target = live;
+    if (replace) { target = new GoSlice(plain.map(x => takePatchValue(x)).filter((x): x is Json => x !== undefined)); patch = []; }
     else patch = plain;
-    original = base;
-    merged = [...original];
-    const meta2: PatchMeta = { ...meta };
+    original = [...target.view];
     for (const v of patch) {
       const item = v as JsonObject;
       if (!Object.prototype.hasOwnProperty.call(item, mergeKey)) throw errNoMergeKey(item, mergeKey);
-      const at = findByMergeKey(merged, mergeKey, item[mergeKey]);
-      if (at >= 0) merged[at] = mergeMap(merged[at] as JsonObject, item, meta2.schema?.items);
-      else { const taken = takePatchValue(item); if (taken !== undefined) merged.push(taken); }
+      const at = findByMergeKey(target.view, mergeKey, item[mergeKey]);
+      if (at >= 0) target.set(at, mergeMap(target.view[at] as JsonObject, item, meta.schema?.items));
+      else { const taken = takePatchValue(item); if (taken !== undefined) target.push(taken); }
     }
+    merged = target.view;
+    originalView = replace ? originalView : live.original;
   }
   const [inPatch, serverOnly] = partition(merged, patch, mergeKey, mapKind);
-  return normalizeElementOrder(inPatch, serverOnly, patch, original, mergeKey, mapKind);
+  return { merged: normalizeElementOrder(inPatch, serverOnly, patch, original, mergeKey, mapKind), originalView };
 }
 
-function mergeSliceHandler(original: Json, patch: Json, meta: PatchMeta, isDeleteList: boolean): Json[] {
+function mergeSliceHandler(original: Json, patch: Json, meta: PatchMeta, isDeleteList: boolean): SliceMerge {
   if (!Array.isArray(original)) throw errBadArgType('[]interface {}', original);
   if (!Array.isArray(patch)) throw errBadArgType('[]interface {}', patch);
   if (meta.strategy === 'merge') return mergeSlice(original, patch, meta, isDeleteList);
-  return patch;
+  return { merged: patch, originalView: original };
 }
 
 function applyRetainKeys(original: JsonObject, patch: JsonObject): void {
@@ -315,15 +348,16 @@ function mergeSetElementOrder(original: JsonObject, patch: JsonObject, schema: S
     const meta = lookupPatchMeta(schema, field);
     validatePatchWithSetOrderList(patchItems, order, meta.mergeKey);
     let merged: Json[];
+    let serverOrder = origItems;
     if (foundOriginal && !foundPatch) merged = origItems;
     else if (!foundOriginal && foundPatch) merged = patchItems.map(x => takePatchValue(x)).filter((x): x is Json => x !== undefined);
-    else if (foundOriginal && foundPatch) merged = mergeSliceHandler(origItems, patchItems, meta, false);
+    else if (foundOriginal && foundPatch) ({ merged, originalView: serverOrder } = mergeSliceHandler(origItems, patchItems, meta, false));
     else continue;
     const elemType = sliceElementType(origItems, patchItems);
     if (elemType === undefined) { original[field] = merged; delete patch[field]; continue; }
     const mapKind = !!meta.mergeKey;
     const [inOrder, serverOnly] = partition(merged, order, meta.mergeKey, mapKind);
-    original[field] = normalizeElementOrder(inOrder, serverOnly, order, origItems, meta.mergeKey, mapKind);
+    original[field] = normalizeElementOrder(inOrder, serverOnly, order, serverOrder, meta.mergeKey, mapKind);
     delete patch[field];
   }
 }
@@ -367,7 +401,7 @@ function mergeField(out: JsonObject, k: string, patchV: Json, schema: SchemaNode
     const meta = lookupPatchMeta(schema, k);
     out[k] = meta.strategy === 'replace' ? (takePatchValue(patchV) as Json) : mergeMap(cur, patchV as JsonObject, meta.schema);
   } else if (Array.isArray(cur)) {
-    out[k] = mergeSliceHandler(cur, patchV, lookupPatchMeta(schema, k), isDeleteList);
+    out[k] = mergeSliceHandler(cur, patchV, lookupPatchMeta(schema, k), isDeleteList).merged;
   } else {
     const taken = takePatchValue(patchV);
     if (taken === undefined) delete out[k]; else out[k] = taken;
