@@ -1,0 +1,5 @@
+import type { Strategy } from '../strategy';
+import { endpointSliceStrategy } from './endpointslices';
+
+export { endpointSliceStrategy };
+export const discoveryStrategies: Strategy[] = [endpointSliceStrategy];
