@@ -33,8 +33,8 @@ export const controllerRevisionStrategy: Strategy = {
   },
   tableColumns: [
     { name: 'Controller', type: 'string', description: 'Controller of the object' },
-    { name: 'Revision', type: 'string', description: 'Revision indicates the revision of the state represented by Data.' },
-    { name: 'Age', type: 'string', description: 'CreationTimestamp of the object.' },
+    { name: 'Revision', type: 'string', description: 'Revision number of the stored state.' },
+    { name: 'Age', type: 'string', description: 'Time since the object was created.' },
   ],
   tableRow(obj, now) {
     return [controllerName(obj.metadata.ownerReferences), obj.revision ?? 0, since(obj.metadata.creationTimestamp, now)];

@@ -111,16 +111,16 @@ export const daemonSetStrategy: Strategy = {
     return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...validateDaemonSetStatus(obj.status), ...collisionCountDecremented(obj, old)];
   },
   tableColumns: [
-    { name: 'Desired', type: 'integer', description: 'The total number of nodes that should be running the daemon pod.' },
-    { name: 'Current', type: 'integer', description: 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.' },
-    { name: 'Ready', type: 'integer', description: 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready.' },
-    { name: 'Up-to-date', type: 'integer', description: 'The total number of nodes that are running updated daemon pod' },
-    { name: 'Available', type: 'integer', description: 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available.' },
-    { name: 'Node Selector', type: 'string', description: 'NodeSelector is a selector which must be true for the pod to fit on a node.' },
-    { name: 'Age', type: 'string', description: 'CreationTimestamp of the object.' },
+    { name: 'Desired', type: 'integer', description: 'Nodes that should run the pod.' },
+    { name: 'Current', type: 'integer', description: 'Nodes running the pod as they should.' },
+    { name: 'Ready', type: 'integer', description: 'Nodes whose pod is ready.' },
+    { name: 'Up-to-date', type: 'integer', description: 'Nodes running the current template.' },
+    { name: 'Available', type: 'integer', description: 'Nodes whose pod is available.' },
+    { name: 'Node Selector', type: 'string', description: 'Node labels the pods require.' },
+    { name: 'Age', type: 'string', description: 'Time since the object was created.' },
     { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' },
     { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' },
-    { name: 'Selector', type: 'string', priority: 1, description: 'A label query over pods that are managed by the daemon set.' },
+    { name: 'Selector', type: 'string', priority: 1, description: 'Which pods the workload owns.' },
   ],
   tableRow(obj, now) {
     const spec = specOf(obj); const st = statusOf(obj);

@@ -117,12 +117,12 @@ export const deploymentStrategy: Strategy = {
   },
   tableColumns: [
     { name: 'Ready', type: 'string', description: 'Number of the pod with ready state' },
-    { name: 'Up-to-date', type: 'string', description: 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.' },
-    { name: 'Available', type: 'string', description: 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.' },
-    { name: 'Age', type: 'string', description: 'CreationTimestamp of the object.' },
+    { name: 'Up-to-date', type: 'string', description: 'Pods already running the current template.' },
+    { name: 'Available', type: 'string', description: 'Pods ready for at least minReadySeconds.' },
+    { name: 'Age', type: 'string', description: 'Time since the object was created.' },
     { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' },
     { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' },
-    { name: 'Selector', type: 'string', priority: 1, description: 'Label selector for pods.' },
+    { name: 'Selector', type: 'string', priority: 1, description: 'Which pods the workload owns.' },
   ],
   tableRow(obj, now) {
     const spec = specOf(obj); const st = statusOf(obj);

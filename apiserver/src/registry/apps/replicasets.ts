@@ -64,13 +64,13 @@ export const replicaSetStrategy: Strategy = {
     return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...validateReplicaSetStatus(obj.status)];
   },
   tableColumns: [
-    { name: 'Desired', type: 'integer', description: 'Replicas is the number of desired replicas.' },
-    { name: 'Current', type: 'integer', description: 'Replicas is the most recently observed number of replicas.' },
-    { name: 'Ready', type: 'integer', description: 'The number of ready replicas for this replica set.' },
-    { name: 'Age', type: 'string', description: 'CreationTimestamp of the object.' },
+    { name: 'Desired', type: 'integer', description: 'Wanted number of pods.' },
+    { name: 'Current', type: 'integer', description: 'Pods observed now.' },
+    { name: 'Ready', type: 'integer', description: 'Pods that are ready.' },
+    { name: 'Age', type: 'string', description: 'Time since the object was created.' },
     { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' },
     { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' },
-    { name: 'Selector', type: 'string', priority: 1, description: 'Selector is a label query over pods that should match the replica count.' },
+    { name: 'Selector', type: 'string', priority: 1, description: 'Which pods the workload owns.' },
   ],
   tableRow(obj, now) {
     const spec = specOf(obj); const st = statusOf(obj);

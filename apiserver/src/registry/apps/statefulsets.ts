@@ -140,7 +140,7 @@ export const statefulSetStrategy: Strategy = {
   },
   tableColumns: [
     { name: 'Ready', type: 'string', description: 'Number of the pod with ready state' },
-    { name: 'Age', type: 'string', description: 'CreationTimestamp of the object.' },
+    { name: 'Age', type: 'string', description: 'Time since the object was created.' },
     { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' },
     { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' },
   ],

@@ -101,15 +101,15 @@ export const cronJobStrategy: Strategy = {
   },
   validateStatusUpdate(obj, old) { return validateObjectMetaUpdate(obj.metadata, old.metadata); },
   tableColumns: [
-    { name: 'Schedule', type: 'string', description: 'The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.' },
-    { name: 'Timezone', type: 'string', description: 'The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones.' },
-    { name: 'Suspend', type: 'boolean', description: 'This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.' },
-    { name: 'Active', type: 'integer', description: 'A list of pointers to currently running jobs.' },
-    { name: 'Last Schedule', type: 'string', description: 'Information when was the last time the job was successfully scheduled.' },
-    { name: 'Age', type: 'string', description: 'CreationTimestamp of the object.' },
+    { name: 'Schedule', type: 'string', description: 'Cron schedule.' },
+    { name: 'Timezone', type: 'string', description: 'Time zone of the schedule.' },
+    { name: 'Suspend', type: 'boolean', description: 'Whether new runs are paused.' },
+    { name: 'Active', type: 'integer', description: 'Jobs running now.' },
+    { name: 'Last Schedule', type: 'string', description: 'Time since the last run was started.' },
+    { name: 'Age', type: 'string', description: 'Time since the object was created.' },
     { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' },
     { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' },
-    { name: 'Selector', type: 'string', priority: 1, description: 'A label query over pods that should match the pod count.' },
+    { name: 'Selector', type: 'string', priority: 1, description: 'Which pods the job owns.' },
   ],
   tableRow(obj, now) {
     const spec = specOf(obj); const st = statusOf(obj);

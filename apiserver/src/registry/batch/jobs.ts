@@ -158,12 +158,12 @@ export const jobStrategy: Strategy = {
   },
   tableColumns: [
     { name: 'Status', type: 'string', description: 'Status of the job.' },
-    { name: 'Completions', type: 'string', description: 'The number of pods which reached phase Succeeded.' },
+    { name: 'Completions', type: 'string', description: 'Succeeded pods out of the wanted completions.' },
     { name: 'Duration', type: 'string', description: 'Time required to complete the job.' },
-    { name: 'Age', type: 'string', description: 'CreationTimestamp of the object.' },
+    { name: 'Age', type: 'string', description: 'Time since the object was created.' },
     { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' },
     { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' },
-    { name: 'Selector', type: 'string', priority: 1, description: 'A label query over pods that should match the pod count.' },
+    { name: 'Selector', type: 'string', priority: 1, description: 'Which pods the job owns.' },
   ],
   tableRow(obj, now) {
     const spec = specOf(obj);
