@@ -123,10 +123,13 @@ stop_recorded() {
 _owner_alive() { local pid; pid=$(cat "$1/owner.pid" 2>/dev/null) && [ -n "$pid" ] && [ -d "/proc/$pid" ]; }
 
 kill_session_processes() {   # kill_session_processes DIR: SIGKILL every process started for DIR (or below it)
-  local dir=$1 p s
-  for p in /proc/[0-9]*; do
-    s=$( { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -m1 '^MK8S_TEST_SESSION=') || continue
-    s=${s#MK8S_TEST_SESSION=}
+  local dir=$1 p e s
+  local -a vars
+  for p in /proc/[0-9]*; do   # bash builtins only: a fork per process would take seconds on a busy host
+    { mapfile -d '' -t vars <"$p/environ"; } 2>/dev/null || continue
+    s=
+    for e in "${vars[@]}"; do case $e in MK8S_TEST_SESSION=*) s=${e#MK8S_TEST_SESSION=}; break ;; esac; done
+    [ -n "$s" ] || continue
     if [ "$s" = "$dir" ] || [ "${s#"$dir"/}" != "$s" ]; then kill -KILL "${p#/proc/}" 2>/dev/null || true; fi
   done
 }

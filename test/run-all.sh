@@ -47,7 +47,9 @@ const r = JSON.parse(fs.readFileSync(file, 'utf8'));
 // A suite that fails before any test runs (syntax error, failing beforeAll import) has no failed test
 // of its own; count it as one failure so it cannot go unnoticed.
 const broken = r.testResults.filter((s) => s.status === 'failed' && !s.assertionResults.some((a) => a.status === 'failed'));
-for (const s of broken) console.log(`suite failed to run: ${s.name}: ${(s.message || '').trim().split('\n')[0]}`);
+const reason = (s) => (s.message || '').replace(/\x1b\[[0-9;]*m/g, '').split('\n')
+  .map((l) => l.trim()).find((l) => l && !l.includes('Test suite failed to run')) || 'no message';
+for (const s of broken) console.log(`suite failed to run: ${s.name}: ${reason(s)}`);
 const failed = r.numFailedTests + broken.length;
 const skipped = r.numPendingTests + r.numTodoTests;
 if (r.numPassedTests + failed === 0) console.log('no test ran');

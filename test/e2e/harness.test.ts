@@ -1,6 +1,6 @@
 // The harness itself, against a real etcd; the apiserver half against a tiny stand-in that answers /readyz
 // (the real apiserver is exercised by every other e2e test).
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Etcd3 } from 'etcd3';
@@ -121,27 +121,46 @@ describe('startEtcd', () => {
     expect(await waitGone(pid)).toBe(true);
   });
 
-  it('leaves a crashed run to clean_test_leftovers, which kills its etcd and removes its dir', async () => {
-    // The test process dies by SIGKILL: no exit handler runs, so etcd is orphaned.
+  it('takes its etcd down with it when the test process is SIGKILLed', async () => {
+    // No exit handler runs after SIGKILL: only the kernel's parent-death signal can stop the orphan.
     const script = `
       const h = require(${JSON.stringify(path.join(REPO_ROOT, 'test', 'dist', 'index.js'))});
-      h.startEtcd().then((e) => { console.log(e.pid + ' ' + h.sessionDir()); process.kill(process.pid, 'SIGKILL'); });`;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    await new Promise((r) => child.once('close', r));
-    const [pidText, dir] = out.trim().split(' ');
-    const pid = Number(pidText);
-    expect(path.basename(dir)).toMatch(/^mk8s-test-/);
+      h.startEtcd().then((e) => { console.log(e.pid); process.kill(process.pid, 'SIGKILL'); });`;
+    const res = spawnSync(process.execPath, ['-e', script], {
+      env: { ...process.env, MK8S_TEST_ROOT: sessionDir() },
+      encoding: 'utf8',
+    });
+    expect(res.signal).toBe('SIGKILL');
+    const pid = Number(res.stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    expect(await waitGone(pid)).toBe(true);
+  });
+
+  it('clean_test_leftovers kills the processes of dead sessions and removes their dirs, keeping live ones', async () => {
+    // Dead sessions as a crash leaves them: owner.pid names a process that is gone, and a process started
+    // for the session (detached, so it outlives anything) still runs. One nested in our live session, one
+    // at the top level.
+    const gone = spawn('true');
+    await new Promise((r) => gone.once('exit', r));
+    const nested = fs.mkdtempSync(path.join(sessionDir(), 'mk8s-test-'));
+    const top = fs.mkdtempSync('/tmp/mk8s-test-');
+    const orphans = [nested, top].map((dir) => {
+      fs.writeFileSync(path.join(dir, 'owner.pid'), `${gone.pid}\n`);
+      const p = spawn('sleep', ['300'], { detached: true, stdio: 'ignore', env: { ...process.env, MK8S_TEST_SESSION: dir } });
+      p.unref();
+      return p.pid as number;
+    });
     try {
-      expect(alive(pid)).toBe(true); // orphaned, as after a real crash
-      execFileSync('bash', ['-c', `. ${path.join(REPO_ROOT, 'deploy', 'lib.sh')} && clean_test_leftovers`], { stdio: 'pipe' });
-      expect(await waitGone(pid)).toBe(true);
-      expect(fs.existsSync(dir)).toBe(false);
-      expect(fs.existsSync(sessionDir())).toBe(true); // ours is alive, so it stays
+      for (const pid of orphans) expect(alive(pid)).toBe(true);
+      const out = execFileSync('bash', ['-c', `. ${path.join(REPO_ROOT, 'deploy', 'lib.sh')} && clean_test_leftovers`], { encoding: 'utf8' });
+      expect(out).toMatch(/removed [1-9]\d* dead session dir/);
+      for (const pid of orphans) expect(await waitGone(pid)).toBe(true);
+      expect(fs.existsSync(nested)).toBe(false);
+      expect(fs.existsSync(top)).toBe(false);
+      expect(fs.existsSync(sessionDir())).toBe(true); // its owner (this process) is alive, so it stays
     } finally {
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
-      fs.rmSync(dir, { recursive: true, force: true });
+      for (const pid of orphans) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      fs.rmSync(top, { recursive: true, force: true });
     }
   });
 

@@ -1,8 +1,9 @@
 // Cross-process test harness: real etcd, real apiserver (node apiserver/dist/main.js) and the real kubectl,
 // each on free loopback ports with its files in a per-session dir /tmp/mk8s-test-*.
-// Every process started here is registered and killed when the test file ends (afterAll) or the process
-// exits, even when a test throws; a crashed run's leftovers are found by MK8S_TEST_SESSION in their
-// environment and owner.pid in the session dir (test/run-all.sh cleans them up).
+// Every process started here is registered and stopped when the test file ends (afterAll), even when a
+// test throws. If the test process itself dies, the kernel kills them (setpriv --pdeathsig KILL); the
+// 'exit' handler does the same outside jest. Anything left anyway is found by MK8S_TEST_SESSION in its
+// environment and owner.pid in the session dir (test/run-all.sh cleans such leftovers up).
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -13,6 +14,9 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const KUBECTL = process.env.MK8S_KUBECTL ?? '/usr/bin/kubectl';
 const ETCD_BIN = process.env.MK8S_ETCD_BIN ?? 'etcd';
 const LOOPBACK = '127.0.0.1';
+// util-linux (essential on Debian): makes the kernel SIGKILL the child when this process dies, even by SIGKILL.
+const SETPRIV = '/usr/bin/setpriv';
+const HAVE_SETPRIV = fs.existsSync(SETPRIV);
 
 // --- session dir and process registry --------------------------------------------------------------
 
@@ -35,6 +39,7 @@ function newDir(kind: string): string {
 }
 
 // Synchronous: 'exit' handlers cannot wait. SIGKILL because nothing gets a chance to run after this.
+// (Inside jest, `process` is a copy whose 'exit' never fires; there afterAll and pdeathsig do the work.)
 function killAllNow(): void {
   for (const p of live) p.kill('SIGKILL');
 }
@@ -69,7 +74,8 @@ class ManagedProcess {
   constructor(readonly name: string, cmd: string, args: string[], readonly logFile: string, env: NodeJS.ProcessEnv) {
     const fd = fs.openSync(logFile, 'a');
     try {
-      this.child = spawn(cmd, args, {
+      const [file, argv] = HAVE_SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, args];
+      this.child = spawn(file, argv, {
         stdio: ['ignore', fd, fd],
         env: { ...process.env, ...env, MK8S_TEST_SESSION: sessionDir() },
       });
