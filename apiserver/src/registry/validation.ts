@@ -1,7 +1,7 @@
 // Shared validation and defaulting helpers for the per-kind strategies, following upstream's
 // k8s.io/apimachinery/pkg/util/validation, .../api/validation (ObjectMeta) and pkg/apis/core/validation (pod spec).
 // Messages and field paths are upstream's so that kubectl users see the same 422 texts.
-import { field, type FieldError } from '@mk8s/apimachinery';
+import { field, Quantity, type FieldError } from '@mk8s/apimachinery';
 
 // ---------- name and label syntax (k8s.io/apimachinery/pkg/util/validation) ----------
 
@@ -199,7 +199,14 @@ export function parseQuantity(q: unknown): number | undefined {
   return undefined;
 }
 
-const quantityText = (q: unknown) => (typeof q === 'number' ? String(q) : String(q));
+/** An exact quantity (apimachinery's), or undefined when the value is not a valid quantity string/number. */
+export function toQuantity(q: unknown): Quantity | undefined {
+  if (typeof q === 'number') q = String(q);
+  if (typeof q !== 'string') return undefined;
+  try { return Quantity.parse(q); } catch { return undefined; }
+}
+/** The canonical string upstream prints (Quantity.String()), or the raw value when it does not parse. */
+export const quantityText = (q: unknown): string => toQuantity(q)?.toString() ?? String(q);
 
 /** A map of resource name -> quantity (requests, limits, capacity, hard...). */
 export function validateResourceList(list: unknown, path: string, opts: { allowNegative?: boolean } = {}): FieldError[] {
@@ -209,9 +216,9 @@ export function validateResourceList(list: unknown, path: string, opts: { allowN
   for (const [name, q] of Object.entries(list)) {
     const p = key(path, name);
     for (const m of isQualifiedName(name)) errs.push(field.invalid(p, name, m));
-    const v = parseQuantity(q);
+    const v = toQuantity(q);
     if (v === undefined) errs.push(field.invalid(p, q, QUANTITY_FORMAT_ERROR));
-    else if (!opts.allowNegative && v < 0) errs.push(field.invalid(p, quantityText(q), 'must be greater than or equal to 0'));
+    else if (!opts.allowNegative && v.sign() < 0) errs.push(field.invalid(p, v.toString(), 'must be greater than or equal to 0'));
   }
   return errs;
 }
@@ -506,7 +513,7 @@ function validateVolumeSource(kind: string, src: any, path: string): FieldError[
       if (!src.claimName) errs.push(field.required(child(path, 'claimName'), ''));
       break;
     case 'emptyDir':
-      if (src.sizeLimit !== undefined && !((parseQuantity(src.sizeLimit) ?? -1) >= 0)) {
+      if (src.sizeLimit !== undefined && !((toQuantity(src.sizeLimit)?.sign() ?? -1) >= 0)) {
         errs.push(field.forbidden(child(path, 'sizeLimit'), 'SizeLimit field must be a valid resource quantity'));
       }
       break;
@@ -593,11 +600,11 @@ export function validateResourceRequirements(res: unknown, path: string): FieldE
   if (isObj(res.requests) && isObj(res.limits)) {
     for (const [name, q] of Object.entries(res.requests)) {
       if (!(name in res.limits)) continue;
-      const req = parseQuantity(q);
-      const lim = parseQuantity(res.limits[name]);
-      if (req !== undefined && lim !== undefined && req > lim) {
-        errs.push(field.invalid(key(child(path, 'requests'), name), quantityText(q),
-          `must be less than or equal to ${name} limit of ${quantityText(res.limits[name])}`));
+      const req = toQuantity(q);
+      const lim = toQuantity(res.limits[name]);
+      if (req !== undefined && lim !== undefined && req.cmp(lim) > 0) {
+        errs.push(field.invalid(key(child(path, 'requests'), name), req.toString(),
+          `must be less than or equal to ${name} limit of ${lim.toString()}`));
       }
     }
   }
