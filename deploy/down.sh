@@ -18,7 +18,7 @@ stopped=0
 for ((i = ${#MK8S_COMPONENTS[@]} - 1; i >= 0; i--)); do names+=("${MK8S_COMPONENTS[i]}"); done
 for name in "${names[@]}" apiserver etcd dockerd; do
   [ -f "$MK8S_HOME/pids/$name.pid" ] || continue
-  stop_recorded "$name" "$(marker_for "$name")"; stopped=$((stopped + 1))
+  stop_recorded "$name"; stopped=$((stopped + 1))
 done
 [ "$stopped" -gt 0 ] || step "nothing to stop (no pid files in $MK8S_HOME/pids)"
 

@@ -89,22 +89,22 @@ ensure_images() {
 }
 
 # --- processes started by the scripts ----------------------------------------------------------------
-# pid_alive NAME MARKER: the pid in $MK8S_HOME/pids/NAME.pid runs and its argv contains MARKER
+# pid_alive NAME: the pid in $MK8S_HOME/pids/NAME.pid runs and its argv contains NAME's marker
 # (so a pid reused by another program is never taken for ours).
 pid_alive() {
   local f="$MK8S_HOME/pids/$1.pid" pid
   [ -f "$f" ] || return 1
   pid=$(cat "$f")
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$(marker_for "$1")"
 }
 
-# stop_recorded NAME MARKER: SIGTERM the recorded pid (if still ours), SIGKILL after 20 s, drop the pid file.
+# stop_recorded NAME: SIGTERM the recorded pid (if still ours), SIGKILL after 20 s, drop the pid file.
 stop_recorded() {
-  local name=$1 marker=$2 f="$MK8S_HOME/pids/$1.pid" pid i
+  local name=$1 f="$MK8S_HOME/pids/$1.pid" pid i
   [ -f "$f" ] || return 0
   pid=$(cat "$f")
-  if pid_alive "$name" "$marker"; then
+  if pid_alive "$name"; then
     kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 1 80); do [ -d "/proc/$pid" ] || break; sleep 0.25; done
     if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; step "$name: killed (pid $pid, SIGTERM ignored for 20 s)"

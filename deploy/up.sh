@@ -25,11 +25,11 @@ wait_until() {
   local secs=$1 name=$2 i; shift 2
   for i in $(seq 1 $((secs * 4))); do
     "$@" && return 0
-    pid_alive "$name" "$(marker_for "$name")" || break
+    pid_alive "$name" || break
     sleep 0.25
   done
   tail -n 30 "$MK8S_HOME/logs/$name.log" >&2 || true
-  if pid_alive "$name" "$(marker_for "$name")"; then die "$name did not get ready within ${secs}s (log: $MK8S_HOME/logs/$name.log)"; fi
+  if pid_alive "$name"; then die "$name did not get ready within ${secs}s (log: $MK8S_HOME/logs/$name.log)"; fi
   die "$name exited during start-up (log above: $MK8S_HOME/logs/$name.log)"
 }
 
@@ -50,7 +50,7 @@ if [ -n "${MK8S_ETCD_SERVERS:-}" ]; then
   step "etcd: using MK8S_ETCD_SERVERS=$ETCD_SERVERS (not started here)"
 else
   ETCD_SERVERS=http://127.0.0.1:$ETCD_PORT
-  if pid_alive etcd "$(marker_for etcd)"; then
+  if pid_alive etcd; then
     step "etcd: already running (pid $(cat "$MK8S_HOME/pids/etcd.pid"), $ETCD_SERVERS)"
   elif http_ok "$ETCD_SERVERS/health" '"health":"true"'; then
     step "etcd: one already answers at $ETCD_SERVERS; using it (not started by up.sh)"
@@ -68,7 +68,7 @@ fi
 
 # --- apiserver ----------------------------------------------------------------------------------------
 api_ready() { http_ok "$API_URL/readyz" ok; }
-if pid_alive apiserver "$(marker_for apiserver)"; then
+if pid_alive apiserver; then
   step "apiserver: already running (pid $(cat "$MK8S_HOME/pids/apiserver.pid"), $API_URL)"
   api_ready || wait_until 30 apiserver api_ready
 elif api_ready; then
@@ -113,12 +113,12 @@ step "kubeconfig: $KUBECONFIG_FILE (server $API_URL)"
 for c in "${MK8S_COMPONENTS[@]}"; do
   main=$MK8S_REPO/$c/dist/main.js
   if [ ! -f "$main" ]; then step "$c: skipped ($c/dist/main.js does not exist yet)"; continue; fi
-  if pid_alive "$c" "$(marker_for "$c")"; then step "$c: already running (pid $(cat "$MK8S_HOME/pids/$c.pid"))"; continue; fi
+  if pid_alive "$c"; then step "$c: already running (pid $(cat "$MK8S_HOME/pids/$c.pid"))"; continue; fi
   args=(--kubeconfig="$KUBECONFIG_FILE")
   [ "$c" = kubelet ] && args+=(--node-name="${MK8S_NODE_NAME:-$(hostname)}")
   start_bg "$c" node "$main" "${args[@]}"
   sleep 1   # these have no readiness endpoint: catch at least an immediate crash
-  pid_alive "$c" "$(marker_for "$c")" \
+  pid_alive "$c" \
     || { tail -n 30 "$MK8S_HOME/logs/$c.log" >&2; die "$c exited at start-up (log: $MK8S_HOME/logs/$c.log)"; }
   step "$c: started (pid $(cat "$MK8S_HOME/pids/$c.pid"), log $MK8S_HOME/logs/$c.log)"
 done
