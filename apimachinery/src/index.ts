@@ -19,3 +19,4 @@ export * from './client/reflector';
 export * from './client/informer';
 export * from './client/fake-listwatcher';
 export * from './client/leaderelection';
+export * from './client/events';
