@@ -54,13 +54,22 @@ const ALL: ResourceInfo[] = [
   { group: 'events.k8s.io', version: 'v1', resource: 'events', kind: 'Event', singular: 'event', namespaced: true, shortNames: ['ev'] },
 ];
 
+// core/v1 builds its service strategy around a cluster-IP/node-port allocator seeded from the stored services.
+function coreStrategiesWithServices(deps: StrategyDeps): Strategy[] {
+  const { makeCoreStrategies } = require('./core') as typeof import('./core');
+  return makeCoreStrategies({
+    listServices: () => deps.listObjects('', 'services'),
+    serviceCIDR: deps.serviceClusterIPRange, nodePortRange: deps.serviceNodePortRange,
+  }).strategies;
+}
+
 function minimalStrategy(info: ResourceInfo): Strategy {
   return { info, validate: obj => validateObjectMeta(obj.metadata, { namespaced: info.namespaced }) };
 }
 
 export function buildStrategies(deps: StrategyDeps): Strategy[] {
   const written = [
-    ...load('./core', 'coreStrategies', deps), ...load('./core', 'makeCoreStrategies', deps),
+    ...coreStrategiesWithServices(deps),
     ...load('./apps', 'appsStrategies', deps), ...load('./batch', 'batchStrategies', deps),
     ...load('./autoscaling', 'autoscalingStrategies', deps), ...load('./coordination', 'coordinationStrategies', deps),
     ...load('./storage', 'storageStrategies', deps), ...load('./scheduling', 'schedulingStrategies', deps),
