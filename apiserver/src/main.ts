@@ -30,6 +30,7 @@ async function main() {
     etcdPrefix: f['etcd-prefix'] ?? '/registry',
     bindAddress: f['bind-address'] ?? '127.0.0.1',
     port: Number(f.port ?? f['secure-port'] ?? process.env.MK8S_API_PORT ?? 6443),
+    grpcPort: Number(f['grpc-port'] ?? process.env.MK8S_GRPC_PORT ?? 6444),
     serviceClusterIPRange: f['service-cluster-ip-range'] ?? '10.96.0.0/12',
     serviceNodePortRange: f['service-node-port-range'] ?? '30000-32767',
     compactionIntervalMs: duration(f['etcd-compaction-interval'] ?? '5m'),

@@ -11,12 +11,16 @@ import { admissionChain } from './admission';
 import { createHandler } from './endpoints/handler';
 import { createMetrics } from './metrics';
 import { bootstrapObjects } from './bootstrap';
+import * as grpc from '@grpc/grpc-js';
+import { createGrpcServer } from './grpc/server';
 
 export interface ServerOptions {
   etcdServers: string[];
   etcdPrefix: string;
   bindAddress: string;
   port: number;
+  /** gRPC port for the components (0 = any free port, -1 = off). */
+  grpcPort: number;
   serviceClusterIPRange: string;
   serviceNodePortRange: string;
   compactionIntervalMs: number;
@@ -35,6 +39,8 @@ export class ApiServer {
   readonly registry = new Registry();
   readonly metrics = createMetrics();
   private http?: http.Server;
+  private grpc?: grpc.Server;
+  grpcBoundPort = 0;
   private compactTimer?: NodeJS.Timeout;
 
   constructor(readonly opts: ServerOptions) {
@@ -62,13 +68,14 @@ export class ApiServer {
     } catch (e) {
       if ((e as any)?.code !== 'MODULE_NOT_FOUND') throw e;
     }
-    const handler = createHandler({
+    const handlerCtx = {
       registry: this.registry, version: VERSION,
       ready: () => this.notReady(),
       metricsText: () => this.metrics.registry.metrics(), metricsContentType: this.metrics.registry.contentType,
       watchMetrics: this.metrics.watch, openapi,
-      observe: (v, r, c, s) => this.metrics.observeRequest(v, r, c, s),
-    });
+      observe: (v: string, r: string, c: number, s: number) => this.metrics.observeRequest(v, r, c, s),
+    };
+    const handler = createHandler(handlerCtx);
     const server = http.createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => { void handler(req, res); });
     // Upgrades (exec/attach/portforward streams) go through the same handler with a response bound to the socket.
     server.on('upgrade', (req, socket) => {
@@ -80,6 +87,13 @@ export class ApiServer {
     await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(this.opts.port, this.opts.bindAddress, () => resolve()); });
     this.http = server;
     this.log.info('serving HTTP', { address: `${this.opts.bindAddress}:${(server.address() as AddressInfo).port}` });
+    if (this.opts.grpcPort >= 0) {
+      const g = createGrpcServer(handlerCtx, this.log);
+      this.grpcBoundPort = await new Promise<number>((resolve, reject) => g.bindAsync(`${this.opts.bindAddress}:${this.opts.grpcPort}`,
+        grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+      this.grpc = g;
+      this.log.info('serving gRPC', { address: `${this.opts.bindAddress}:${this.grpcBoundPort}` });
+    }
     // Bootstrap and caches come up in the background so /readyz reports etcd trouble instead of failing start.
     void this.warmUp();
     if (this.opts.compactionIntervalMs > 0) this.scheduleCompaction();
@@ -90,7 +104,7 @@ export class ApiServer {
   private async warmUp() {
     for (let attempt = 0; ; attempt++) {
       try {
-        await bootstrapObjects(this.registry, this.log);
+        await bootstrapObjects(this.registry, this.log, { port: this.port });
         break;
       } catch (e) {
         this.log.warn('bootstrap failed, retrying', { error: (e as Error).message });
@@ -122,6 +136,7 @@ export class ApiServer {
 
   async stop() {
     clearInterval(this.compactTimer);
+    this.grpc?.forceShutdown();
     await Promise.all(this.registry.stores.map(s => s.cache.stop()));
     await new Promise<void>(r => { if (!this.http) return r(); this.http.close(() => r()); this.http.closeAllConnections(); });
     this.etcd.close();

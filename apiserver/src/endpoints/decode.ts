@@ -1,16 +1,15 @@
 // Request bodies: JSON, YAML or Kubernetes protobuf, turned into plain objects; server-side field validation.
-import type { IncomingMessage } from 'node:http';
 import * as apimachinery from '@mk8s/apimachinery';
 import { errors } from '@mk8s/apimachinery';
 import type { GenericStore } from '../registry/store';
-import { readBody, bodyKind, parseText } from './negotiation';
-import type { Request } from './handler';
+import { bodyKind, parseText } from './negotiation';
+import type { Request, ApiRequest } from './handler';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore' | null;
 
-export async function decodeBody(req: IncomingMessage, store: GenericStore | undefined): Promise<{ obj: unknown; raw: Buffer; kind: string }> {
+export async function decodeBody(req: ApiRequest, store: GenericStore | undefined): Promise<{ obj: unknown; raw: Buffer; kind: string }> {
   const kind = bodyKind(req.headers['content-type']);
-  const raw = await readBody(req);
+  const raw = await req.readBody();
   if (!kind) throw errors.unsupportedMediaType(String(req.headers['content-type']));
   if (kind === 'protobuf') {
     const decode = (apimachinery as any).decodeKubeProtobuf as ((b: Buffer) => { object: unknown }) | undefined;

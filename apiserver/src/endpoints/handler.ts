@@ -1,6 +1,6 @@
 // The REST handler: routes Kubernetes API paths to the generic stores. It knows verbs and subresources,
 // never kinds: everything kind-specific lives in strategies and admission plugins.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
 import YAML from 'yaml';
 import { errors, StatusError } from '@mk8s/apimachinery';
 import type { Registry } from '../registry/registry';
@@ -26,9 +26,27 @@ export interface HandlerContext {
   observe?: (verb: string, resource: string, code: number, seconds: number) => void;
 }
 
-export interface Reply { code: number; body: unknown; headers?: Record<string, string | string[]> }
+/**
+ * A request as both transports present it (HTTP here, gRPC in ../grpc): the REST logic below sees only this,
+ * so the two transports share one code path.
+ */
+export interface ApiRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  readBody(): Promise<Buffer>;
+  /** The raw HTTP exchange, only for subresources proxied to kubelets (log, exec, ...). */
+  http?: { req: IncomingMessage; res: ServerResponse };
+}
+export interface ApiResponder {
+  reply(code: number, body: unknown, accept: Accept | undefined, headers: Record<string, string | string[]>): void;
+  /** Start a watch stream (HTTP 200 + chunked, or a server-streaming RPC). */
+  stream(): WatchSink;
+}
+export interface WatchSink { write(frame: string): void; end(): void; onClose(cb: () => void): void }
+
 export interface Request {
-  req: IncomingMessage; info: RequestInfo; q: URLSearchParams; accept: Accept; store: GenericStore;
+  req: ApiRequest; info: RequestInfo; q: URLSearchParams; accept: Accept; store: GenericStore;
   body(): Promise<{ obj: unknown; raw: Buffer; kind: string }>;
   warnings: string[];
   registry: Registry;
@@ -76,6 +94,21 @@ function listOptions(q: URLSearchParams): ListOptions {
   };
 }
 
+export function httpRequest(req: IncomingMessage, res: ServerResponse): ApiRequest {
+  return { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, readBody: () => readBody(req), http: { req, res } };
+}
+
+export function httpResponder(res: ServerResponse): ApiResponder {
+  return {
+    reply: (code, body, accept, headers) => send(res, code, body, accept, headers),
+    stream: () => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+      res.flushHeaders?.();
+      return { write: f => { res.write(f); }, end: () => res.end(), onClose: cb => { res.on('close', cb); } };
+    },
+  };
+}
+
 export function createHandler(ctx: HandlerContext) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
@@ -87,7 +120,7 @@ export function createHandler(ctx: HandlerContext) {
     });
     try {
       if (!info.isResource) return await nonResource(ctx, req, res, url);
-      await resource(ctx, req, res, info, url.searchParams);
+      await serveResource(ctx, httpRequest(req, res), httpResponder(res), info, url.searchParams);
     } catch (e) {
       sendError(res, e);
     }
@@ -132,7 +165,7 @@ async function nonResource(ctx: HandlerContext, req: IncomingMessage, res: Serve
   throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
 }
 
-async function resource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, info: RequestInfo, q: URLSearchParams) {
+export async function serveResource(ctx: HandlerContext, req: ApiRequest, out: ApiResponder, info: RequestInfo, q: URLSearchParams) {
   const store = info.resource ? ctx.registry.get(info.group, info.version, info.resource) : undefined;
   if (!store) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   const ri = store.info;
@@ -151,14 +184,14 @@ async function resource(ctx: HandlerContext, req: IncomingMessage, res: ServerRe
   const reply = (code: number, body: unknown) => {
     const headers: Record<string, string | string[]> = {};
     if (r.warnings.length) headers.Warning = r.warnings.map(w => `299 - ${JSON.stringify(w)}`);
-    send(res, code, body, accept, headers);
+    out.reply(code, body, accept, headers);
   };
   const ns = info.namespace;
 
   if (info.subresource && info.subresource !== 'status') {
     const h = subresourceHandlers[info.subresource];
     if (!h) throw errors.methodNotAllowed();
-    return h(r, res, reply);
+    return h(r, reply);
   }
   const sub = info.subresource; // 'status' or undefined
   switch (info.verb) {
@@ -178,7 +211,7 @@ async function resource(ctx: HandlerContext, req: IncomingMessage, res: ServerRe
         ...lo, namespace: ns, name: info.name, allowWatchBookmarks: boolParam(q, 'allowWatchBookmarks'),
         timeoutSeconds: intParam(q, 'timeoutSeconds'), sendInitialEvents: sie === null ? undefined : sie === 'true',
         table: accept.table ? { version: accept.tableVersion ?? 'v1', includeObject: q.get('includeObject') ?? 'Metadata' } : undefined,
-      }, res, ctx.watchMetrics);
+      }, out, ctx.watchMetrics);
     }
     case 'create': {
       if (info.name) throw errors.methodNotAllowed();
@@ -199,7 +232,7 @@ async function resource(ctx: HandlerContext, req: IncomingMessage, res: ServerRe
       const ct = parseMediaTypes(req.headers['content-type'])[0]?.type ?? '';
       const type = patchTypes[ct] as PatchType | undefined;
       if (!type) throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(patchTypes).join(', ')}`);
-      const raw = await readBody(req);
+      const raw = await req.readBody();
       const force = boolParam(q, 'force');
       const manager = fieldManager(req, q);
       if (type === 'apply' && !q.get('fieldManager')) throw errors.badRequest('PATCH requests with apply content type must specify fieldManager');
@@ -228,7 +261,7 @@ async function resource(ctx: HandlerContext, req: IncomingMessage, res: ServerRe
   }
 }
 
-function fieldManager(req: IncomingMessage, q: URLSearchParams): string {
+function fieldManager(req: ApiRequest, q: URLSearchParams): string {
   const m = q.get('fieldManager');
   if (m) {
     if (m.length > 128) throw errors.badRequest('fieldManager must not be longer than 128 characters');

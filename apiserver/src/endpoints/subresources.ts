@@ -1,16 +1,15 @@
 // Subresources other than /status: scale, binding, eviction, finalize, and the kubelet-proxied
 // log/exec/attach/portforward. Each works through the parent's store, so the same CAS and validation apply.
 import http from 'node:http';
-import type { ServerResponse } from 'node:http';
 import { errors, StatusError, selectorFromLabelSelector } from '@mk8s/apimachinery';
 import type { Request } from './handler';
 import type { KObject } from '../registry/strategy';
 import { fmtTime } from '../registry/store';
 import { applyPatch, patchTypes } from './patch';
-import { parseMediaTypes, readBody, parseText } from './negotiation';
+import { parseMediaTypes, parseText } from './negotiation';
 
 type Reply = (code: number, body: unknown) => void;
-export type SubresourceHandler = (r: Request, res: ServerResponse, reply: Reply) => Promise<void>;
+export type SubresourceHandler = (r: Request, reply: Reply) => Promise<void>;
 
 const successStatus = (extra: Record<string, unknown> = {}) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201, ...extra });
 
@@ -24,7 +23,7 @@ function scaleOf(r: Request, obj: KObject) {
   };
 }
 
-const scale: SubresourceHandler = async (r, _res, reply) => {
+const scale: SubresourceHandler = async (r, reply) => {
   const { store, info } = r;
   const ss = store.strategy.scale;
   if (!ss) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
@@ -36,7 +35,7 @@ const scale: SubresourceHandler = async (r, _res, reply) => {
   else {
     patchType = patchTypes[parseMediaTypes(r.req.headers['content-type'])[0]?.type ?? ''];
     if (!patchType || patchType === 'apply') throw new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json');
-    input = parseText(await readBody(r.req), 'json');
+    input = parseText(await r.req.readBody(), 'json');
   }
   const { object } = await store.guaranteedUpdate(ns, name, cur => {
     const current = scaleOf(r, cur!);
@@ -58,7 +57,7 @@ const scale: SubresourceHandler = async (r, _res, reply) => {
   return reply(200, scaleOf(r, object));
 };
 
-const binding: SubresourceHandler = async (r, _res, reply) => {
+const binding: SubresourceHandler = async (r, reply) => {
   if (r.info.verb !== 'create') throw errors.methodNotAllowed();
   const b = (await r.body()).obj as any;
   const target = b?.target;
@@ -81,7 +80,7 @@ const binding: SubresourceHandler = async (r, _res, reply) => {
   return reply(201, successStatus());
 };
 
-const eviction: SubresourceHandler = async (r, _res, reply) => {
+const eviction: SubresourceHandler = async (r, reply) => {
   if (r.info.verb !== 'create') throw errors.methodNotAllowed();
   const ev = (await r.body()).obj as any;
   const ns = r.info.namespace!, name = r.info.name!;
@@ -113,7 +112,7 @@ const eviction: SubresourceHandler = async (r, _res, reply) => {
 };
 
 /** namespaces/<name>/finalize: only spec.finalizers changes; an emptied, deleted namespace goes away. */
-const finalize: SubresourceHandler = async (r, _res, reply) => {
+const finalize: SubresourceHandler = async (r, reply) => {
   if (r.info.verb !== 'update') throw errors.methodNotAllowed();
   const body = (await r.body()).obj as any;
   const { object } = await r.store.guaranteedUpdate(undefined, r.info.name!, cur => {
@@ -127,8 +126,10 @@ const finalize: SubresourceHandler = async (r, _res, reply) => {
 };
 
 /** log, exec, attach, portforward, proxy: forwarded to the kubelet of the pod's node (upgrades included). */
-const kubeletProxy: SubresourceHandler = async (r, res) => {
+const kubeletProxy: SubresourceHandler = async r => {
   const { info, q } = r;
+  if (!r.req.http) throw errors.badRequest(`${info.subresource} is served over HTTP only`);
+  const { req: hreq, res } = r.req.http;
   const pod = await r.store.get(info.namespace, info.name!);
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) throw errors.badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
@@ -146,24 +147,24 @@ const kubeletProxy: SubresourceHandler = async (r, res) => {
   const sub = info.subresource!;
   const kpath = sub === 'log' ? `/containerLogs/${info.namespace}/${info.name}/${container}` : `/${sub}/${info.namespace}/${info.name}/${container}`;
   const qs = new URLSearchParams(q); qs.delete('container');
-  const preq = http.request({ host: addr, port, method: r.req.method, path: `${kpath}?${qs}`, headers: { ...r.req.headers, host: `${addr}:${port}` } });
+  const preq = http.request({ host: addr, port, method: r.req.method, path: `${kpath}?${qs}`, headers: { ...hreq.headers, host: `${addr}:${port}` } });
   preq.on('response', pres => { res.writeHead(pres.statusCode ?? 502, pres.headers); pres.pipe(res); });
   preq.on('upgrade', (pres, psock, head) => {
-    const sock = r.req.socket;
+    const sock = hreq.socket;
     const lines = [`HTTP/1.1 ${pres.statusCode} ${pres.statusMessage}`, ...Object.entries(pres.headers).map(([k, v]) => `${k}: ${v}`), '', ''];
     sock.write(lines.join('\r\n')); if (head.length) sock.write(head);
     psock.pipe(sock); sock.pipe(psock);
     psock.on('error', () => sock.destroy()); sock.on('error', () => psock.destroy());
   });
   preq.on('error', e => {
-    if (!res.headersSent && !r.req.socket.destroyed) {
+    if (!res.headersSent && !hreq.socket.destroyed) {
       const se = errors.unavailable(`error dialing backend: kubelet on node "${nodeName}" (${addr}:${port}): ${e.message}`);
       const text = JSON.stringify(se.toStatus());
-      if (r.upgrade) { r.req.socket.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`); return; }
+      if (r.upgrade) { hreq.socket.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`); return; }
       res.writeHead(503, { 'Content-Type': 'application/json' }); res.end(text);
     }
   });
-  if (r.upgrade) preq.end(); else r.req.pipe(preq);
+  if (r.upgrade) preq.end(); else hreq.pipe(preq);
 };
 
 export const subresourceHandlers: Record<string, SubresourceHandler> = {

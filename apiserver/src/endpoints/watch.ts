@@ -1,5 +1,5 @@
 // WATCH: newline-delimited JSON events streamed and flushed at once, served from the watch cache.
-import type { ServerResponse } from 'node:http';
+import type { ApiResponder } from './handler';
 import { errors, StatusError } from '@mk8s/apimachinery';
 import type { GenericStore, ListOptions } from '../registry/store';
 import type { CacheEvent } from '../storage/watchcache';
@@ -18,7 +18,7 @@ const BOOKMARK_EVERY_MS = 60_000;
 // Each cache event is serialized once and shared by every plain-JSON watcher.
 const encoded = new WeakMap<CacheEvent, Map<string, string>>();
 
-export async function serveWatch(store: GenericStore, w: WatchRequest, res: ServerResponse, metrics?: WatchMetrics): Promise<void> {
+export async function serveWatch(store: GenericStore, w: WatchRequest, out: ApiResponder, metrics?: WatchMetrics): Promise<void> {
   const baseMatch = store.matcher(w);
   const match = (o: KObject) => (!w.namespace || o.metadata.namespace === w.namespace) && (!w.name || o.metadata.name === w.name) && baseMatch(o);
   await store.cache.ready();
@@ -41,8 +41,7 @@ export async function serveWatch(store: GenericStore, w: WatchRequest, res: Serv
   }
   if (w.sendInitialEvents === false && (rv === undefined || rv === '' || rv === '0')) initial = [];
 
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
-  res.flushHeaders?.();
+  const res = out.stream();
   let closed = false;
   let lastRev = fromRev;
   let firstTable = true;
@@ -109,7 +108,7 @@ export async function serveWatch(store: GenericStore, w: WatchRequest, res: Serv
     res.end();
   };
   const unsubscribe = store.cache.subscribe({ send: onEvent, terminate: finish });
-  res.on('close', finish);
+  res.onClose(finish);
   const timeoutMs = (w.timeoutSeconds && w.timeoutSeconds > 0 ? w.timeoutSeconds : 1800 + Math.random() * 1800) * 1000;
   timer = setTimeout(() => { if (w.allowWatchBookmarks) bookmark(); finish(); }, timeoutMs);
   if (w.allowWatchBookmarks) bookmarks = setInterval(() => bookmark(), BOOKMARK_EVERY_MS);

@@ -1,0 +1,149 @@
+// The components' transport: each RPC of proto/mk8s.proto becomes the REST request it names and goes through
+// serveResource, the same code the HTTP handler runs (one code path, two transports).
+import * as grpc from '@grpc/grpc-js';
+import { errors, StatusError, Logger } from '@mk8s/apimachinery';
+import { kubeService, encodeRpcStatus } from '@mk8s/proto';
+import { parseRequestInfo } from '../endpoints/requestinfo';
+import { serveResource, HandlerContext, ApiRequest, ApiResponder } from '../endpoints/handler';
+
+interface Target { group: string; version: string; resource: string; namespace: string; name: string; subresource: string }
+interface ListOpts { labelSelector?: string; fieldSelector?: string; limit?: number; continue?: string; resourceVersion?: string; resourceVersionMatch?: string }
+interface WriteOpts { dryRun?: boolean; fieldManager?: string; fieldValidation?: string }
+
+/** HTTP status → the closest gRPC code; the exact Kubernetes Status rides along in the details. */
+export function grpcCode(http: number, reason?: string): grpc.status {
+  switch (http) {
+    case 400: case 406: case 415: case 422: return grpc.status.INVALID_ARGUMENT;
+    case 401: return grpc.status.UNAUTHENTICATED;
+    case 403: return grpc.status.PERMISSION_DENIED;
+    case 404: return grpc.status.NOT_FOUND;
+    case 405: return grpc.status.UNIMPLEMENTED;
+    case 409: return reason === 'AlreadyExists' ? grpc.status.ALREADY_EXISTS : grpc.status.ABORTED;
+    case 410: return grpc.status.OUT_OF_RANGE;
+    case 413: case 429: return grpc.status.RESOURCE_EXHAUSTED;
+    case 503: return grpc.status.UNAVAILABLE;
+    case 504: return grpc.status.DEADLINE_EXCEEDED;
+    default: return grpc.status.INTERNAL;
+  }
+}
+
+export function toGrpcError(e: unknown): grpc.ServiceError {
+  const se = e instanceof StatusError ? e : errors.internal((e as Error)?.message ?? String(e));
+  const status = se.toStatus();
+  const md = new grpc.Metadata();
+  const code = grpcCode(se.code, se.reason);
+  md.set('grpc-status-details-bin', encodeRpcStatus(code, se.message, Buffer.from(JSON.stringify(status))));
+  const err = Object.assign(new Error(se.message), { code, details: se.message, metadata: md }) as grpc.ServiceError;
+  return err;
+}
+
+function path(t: Target): string {
+  const base = t.group ? `/apis/${t.group}/${t.version}` : `/api/${t.version || 'v1'}`;
+  let p = base;
+  if (t.namespace && !(t.resource === 'namespaces')) p += `/namespaces/${encodeURIComponent(t.namespace)}`;
+  p += `/${t.resource}`;
+  if (t.name) p += `/${encodeURIComponent(t.name)}`;
+  if (t.subresource) p += `/${t.subresource}`;
+  return p;
+}
+
+function query(list?: ListOpts, write?: WriteOpts, extra: Record<string, string> = {}): URLSearchParams {
+  const q = new URLSearchParams();
+  if (list?.labelSelector) q.set('labelSelector', list.labelSelector);
+  if (list?.fieldSelector) q.set('fieldSelector', list.fieldSelector);
+  if (list?.limit) q.set('limit', String(list.limit));
+  if (list?.continue) q.set('continue', list.continue);
+  if (list?.resourceVersion) q.set('resourceVersion', list.resourceVersion);
+  if (list?.resourceVersionMatch) q.set('resourceVersionMatch', list.resourceVersionMatch);
+  if (write?.dryRun) q.set('dryRun', 'All');
+  if (write?.fieldManager) q.set('fieldManager', write.fieldManager);
+  if (write?.fieldValidation) q.set('fieldValidation', write.fieldValidation);
+  for (const [k, v] of Object.entries(extra)) q.set(k, v);
+  return q;
+}
+
+export function createGrpcServer(ctx: HandlerContext, log: Logger): grpc.Server {
+  const server = new grpc.Server({
+    'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    'grpc.max_send_message_length': 256 * 1024 * 1024,
+  });
+  const { service } = kubeService();
+
+  /** Run one REST request; resolve with its reply (errors as StatusError). */
+  const run = async (method: string, t: Target, q: URLSearchParams, body: Buffer | undefined, contentType: string, agent: string,
+                     stream?: ApiResponder['stream']) => {
+    const p = path(t);
+    const info = parseRequestInfo(method, p, q);
+    if (!info.isResource) throw errors.badRequest('target must name a resource');
+    let result: { code: number; body: unknown; warnings: string[] } | undefined;
+    const req: ApiRequest = {
+      method, url: `${p}?${q}`, headers: { 'content-type': contentType, accept: 'application/json', 'user-agent': agent, 'content-length': String(body?.length ?? 0) },
+      readBody: async () => {
+        if (body && body.length > 3 * 1024 * 1024) throw errors.tooLarge();
+        return body ?? Buffer.alloc(0);
+      },
+    };
+    const out: ApiResponder = {
+      reply: (code, b, _accept, headers) => {
+        const w = headers.Warning; const warnings = (Array.isArray(w) ? w : w ? [w] : []).map(x => x.replace(/^299 - /, '').replace(/^"|"$/g, ''));
+        result = { code, body: b, warnings };
+      },
+      stream: stream ?? (() => { throw errors.badRequest('not a watch'); }),
+    };
+    const started = process.hrtime.bigint();
+    try {
+      await serveResource(ctx, req, out, info, q);
+    } finally {
+      if (info.verb !== 'watch') ctx.observe?.(info.verb, info.resource ?? '', result?.code ?? 500, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    return result;
+  };
+  const agentOf = (call: grpc.ServerUnaryCall<any, any> | grpc.ServerWritableStream<any, any>) =>
+    String(call.metadata.get('user-agent')[0] ?? 'grpc-client').split(' ')[0].split('/')[0];
+
+  const unary = (method: string, build: (r: any) => { t: Target; q: URLSearchParams; body?: Buffer; ct?: string }) =>
+    (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => {
+      let b: ReturnType<typeof build>;
+      try { b = build(call.request); } catch (e) { cb(toGrpcError(e)); return; }
+      run(method, b.t, b.q, b.body, b.ct ?? 'application/json', agentOf(call)).then(r => {
+        if (!r) return cb(toGrpcError(errors.internal('no reply')));
+        if (r.code >= 400) return cb(toGrpcError(StatusError.fromStatus(r.body as any)));
+        cb(null, { code: r.code, object: Buffer.from(JSON.stringify(r.body)), warnings: r.warnings });
+      }, e => cb(toGrpcError(e)));
+    };
+
+  const w = (r: any) => ({ t: r.target as Target, q: query(undefined, r.options), body: r.object as Buffer });
+  server.addService(service, {
+    Get: unary('GET', r => ({ t: r.target, q: new URLSearchParams() })),
+    List: unary('GET', r => ({ t: { ...r.target, name: '' }, q: query(r.options) })),
+    Create: unary('POST', r => ({ ...w(r), t: { ...r.target, name: '', subresource: '' } })),
+    Update: unary('PUT', r => ({ ...w(r), t: { ...r.target, subresource: '' } })),
+    UpdateStatus: unary('PUT', r => ({ ...w(r), t: { ...r.target, subresource: 'status' } })),
+    Patch: unary('PATCH', r => ({ t: r.target, q: query(undefined, r.options, r.force ? { force: 'true' } : {}), body: r.patch, ct: r.patchType })),
+    Delete: unary('DELETE', r => ({ t: { ...r.target, subresource: '' }, q: new URLSearchParams(), body: r.deleteOptions })),
+    DeleteCollection: unary('DELETE', r => ({ t: { ...r.target, name: '', subresource: '' }, q: query(r.listOptions), body: r.deleteOptions })),
+    Bind: unary('POST', r => ({ ...w(r), t: { ...r.target, subresource: 'binding' } })),
+    CreateSubresource: unary('POST', r => w(r)),
+    Watch: (call: grpc.ServerWritableStream<any, any>) => {
+      const r = call.request;
+      const extra: Record<string, string> = { watch: '1' };
+      if (r.allowWatchBookmarks) extra.allowWatchBookmarks = 'true';
+      if (r.timeoutSeconds) extra.timeoutSeconds = String(r.timeoutSeconds);
+      if (r.sendInitialEvents !== undefined && r.sendInitialEvents !== null && r.options?.resourceVersion !== undefined) extra.sendInitialEvents = String(r.sendInitialEvents);
+      const q = query(r.options, undefined, extra);
+      const onClose: (() => void)[] = [];
+      call.on('cancelled', () => onClose.forEach(f => f()));
+      call.on('close', () => onClose.forEach(f => f()));
+      const stream = () => ({
+        write: (frame: string) => { call.write({ frame: Buffer.from(frame) }); },
+        end: () => call.end(),
+        onClose: (cb: () => void) => { onClose.push(cb); },
+      });
+      run('GET', { ...r.target, name: r.target?.name ?? '' }, q, undefined, 'application/json', agentOf(call), stream)
+        .catch(e => call.destroy(toGrpcError(e)));
+    },
+  });
+  void log;
+  return server;
+}
