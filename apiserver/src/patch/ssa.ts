@@ -9,7 +9,9 @@ import { FieldSet, Path, fieldPE, pathToString } from './fieldpath';
 import {
   ManagedFieldsDecodeError, ManagedFieldsEntry, ManagerRecord, decodeManagedFields, encodeManagedFields, managerIdentifier,
 } from './managedfields';
-import { SchemaMismatchError, compareValues, ensureNamedFieldsAreMembers, mergeValues, removeItems, toFieldSet } from './typed';
+import {
+  SchemaMismatchError, compareValues, ensureNamedFieldsAreMembers, mergeValues, removeItems, toFieldSet, validateUnique, withValueStructs, zeroObject,
+} from './typed';
 
 /** Fields nobody owns: identity and system metadata (upstream's stripMeta set; exact paths only). */
 const STRIPPED = FieldSet.of(
@@ -142,7 +144,8 @@ function typedError(what: string, obj: unknown, err: unknown): never {
  */
 function takeOwnership(managers: Map<string, ManagerRecord>, selfId: string, oldObj: unknown, newObj: unknown,
                        schema: SchemaNode, ignored: FieldSet, force: boolean): { changed: FieldSet; removed: FieldSet } {
-  const cmp = compareValues(oldObj, newObj, schema);
+  // Compare as decoded Go objects would: by-value structs exist (empty) on both sides.
+  const cmp = compareValues(withValueStructs(isObject(oldObj) ? oldObj : {}, schema), withValueStructs(isObject(newObj) ? newObj : {}, schema), schema);
   const changed = cmp.modified.union(cmp.added).recursiveDifference(ignored);
   const removed = cmp.removed.recursiveDifference(ignored);
   const conflicts: Array<{ record: ManagerRecord; path: Path }> = [];
@@ -218,6 +221,7 @@ export function serverSideApply(args: ServerSideApplyArgs): ServerSideApplyResul
       const rec: ManagerRecord = { manager: BEFORE_FIRST_APPLY, operation: 'Update', apiVersion: apiVersionOf(live) || version, time: now, set };
       if (!set.empty()) managers.set(managerIdentifier(rec), rec);
     }
+    validateUnique(applied, schema);
     const base = live ?? {};
     const configSet = toFieldSet(applied, schema).recursiveDifference(ignored);
     const merged = mergeValues(base, applied, schema);
@@ -227,7 +231,7 @@ export function serverSideApply(args: ServerSideApplyArgs): ServerSideApplyResul
     self.time = previous?.time;
     managers.set(selfId, self);
     const pruned = dropNulls(prune(merged, managers, previous?.set, schema)) as JsonObject;
-    takeOwnership(managers, selfId, live ?? {}, pruned, schema, ignored, args.force);
+    takeOwnership(managers, selfId, live ?? zeroObject(schema), pruned, schema, ignored, args.force);
     const changed = !deepEqual(base, pruned);
     if (changed) self.time = now;
     self.set = self.set.difference(STRIPPED);
@@ -264,7 +268,7 @@ export function trackUpdate(args: TrackUpdateArgs): ManagedFieldsEntry[] {
     // Objects that exist untracked stay untracked (upstream only starts tracking on create or apply).
     if (args.old !== undefined && managers.size === 0) return [];
     const ignored = resetSet(args.resetFields ?? defaultResetFields(schema, subresource));
-    const oldObj = args.old === undefined ? {} : withoutManagedFields(args.old);
+    const oldObj = args.old === undefined ? zeroObject(schema) : withoutManagedFields(args.old);
     const newObj = withoutManagedFields(args.updated);
     const { changed } = takeOwnership(managers, '', oldObj, newObj, schema, ignored, true);
     const taken = changed.difference(STRIPPED);

@@ -308,3 +308,45 @@ export function removeItems(value: unknown, toRemove: FieldSet, node: SchemaNode
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
+
+/** Refuses an applied configuration with two items of the same key in a set or list map, as upstream does. */
+export function validateUnique(value: unknown, node: SchemaNode | undefined, path: Path = []): void {
+  const t = resolveType(node, value);
+  if (isLeaf(t, value) || value === null) return;
+  if (t.kind === 'list') {
+    const seen = new Set<PE>();
+    for (const item of value as Json[]) {
+      let pe: PE;
+      try { pe = listItemPE(t, item); } catch (e) { throw new SchemaMismatchError(`${pathToString(path)}: ${(e as Error).message}`); }
+      if (seen.has(pe)) throw new SchemaMismatchError(`${pathToString(path)}: duplicate entries for key ${pathToString([pe])}`);
+      seen.add(pe);
+      validateUnique(item, t.elem, [...path, pe]);
+    }
+    return;
+  }
+  if (t.kind === 'map') for (const [k, x] of Object.entries(value as JsonObject)) validateUnique(x, childSchema(t, k), [...path, fieldPE(k)]);
+}
+
+/** Struct fields Go holds by value, so a new (zero) object already has them as empty objects. */
+const VALUE_STRUCT_FIELDS = new Set(['metadata', 'spec', 'status', 'template', 'strategy', 'updateStrategy', 'jobTemplate']);
+
+/**
+ * The object a create starts from: upstream compares against the kind's zero value, in which by-value structs
+ * (metadata, spec, status, a workload's pod template...) exist as empty objects. Nodes added inside them are
+ * then not themselves "added", which is why managedFields show no `.` for them.
+ */
+export function zeroObject(node: SchemaNode | undefined): JsonObject {
+  return withValueStructs({}, node);
+}
+
+/** A copy of `obj` with the by-value structs it lacks added as empty objects, as a decoded Go object has them. */
+export function withValueStructs(obj: JsonObject, node: SchemaNode | undefined, depth = 0): JsonObject {
+  if (!node?.properties || depth > 4) return obj;
+  const out: JsonObject = { ...obj };
+  for (const [k, child] of Object.entries(node.properties)) {
+    if (!VALUE_STRUCT_FIELDS.has(k) || !child.properties) continue;
+    const cur = Object.prototype.hasOwnProperty.call(out, k) ? out[k] : {};
+    if (isObject(cur)) out[k] = withValueStructs(cur, child, depth + 1);
+  }
+  return out;
+}
