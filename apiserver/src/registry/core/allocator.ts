@@ -25,6 +25,12 @@ function ipToInt(ip: string): number | undefined {
 }
 const intToIP = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
+/** calculateRangeOffset: size of the lower band kept for static requests (none for tiny ranges). */
+function staticBand(size: number, min: number, max: number, step: number): number {
+  if (size < min) return 0;
+  return Math.min(Math.max(min, Math.floor(size / step)), max);
+}
+
 /** Allocations younger than this survive a repair even if no stored Service holds them yet (in-flight creates). */
 const IN_FLIGHT_MS = 60_000;
 
@@ -86,14 +92,14 @@ export class ServiceIPAllocator {
     const network = (net >>> hostBits << hostBits) >>> 0;
     // Network and broadcast addresses are never handed out.
     const size = 2 ** hostBits - 2;
-    this.ips = new RangeAllocator(network + 1, size, Math.min(Math.max(16, Math.floor(size / 16)), 256));
+    this.ips = new RangeAllocator(network + 1, size, staticBand(size, 16, 256, 16));
 
     const r = /^([0-9]+)-([0-9]+)$/.exec(opts.nodePortRange ?? '30000-32767');
     const min = r ? Number(r[1]) : NaN, max = r ? Number(r[2]) : NaN;
     if (!(min >= 1 && max <= 65535 && min <= max)) throw new Error(`invalid service node port range ${JSON.stringify(opts.nodePortRange)}`);
     this.nodePortRange = { min, max };
     const psize = max - min + 1;
-    this.ports = new RangeAllocator(min, psize, Math.min(Math.max(16, Math.floor(psize / 32)), 128));
+    this.ports = new RangeAllocator(min, psize, staticBand(psize, 16, 128, 32));
   }
 
   /** The first address of the range, reserved for `default/kubernetes`. */
