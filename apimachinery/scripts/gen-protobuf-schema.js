@@ -207,7 +207,8 @@ function main() {
   };
 
   const out = {};
-  const queue = [...new Set(Object.values(SERVED_KINDS))];
+  // Specials are always written so the codec can be used for them directly (Duration is not reachable today).
+  const queue = [...new Set([...Object.values(SERVED_KINDS), ...Object.keys(SPECIAL)])];
   const seen = new Set(queue);
   const problems = [];
   while (queue.length) {

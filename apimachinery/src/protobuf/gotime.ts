@@ -4,42 +4,55 @@
 
 import { ProtoError } from './wire';
 
+// Read once: global lookups are slow inside vm sandboxes (jest), and these run for every timestamp.
+const { floor } = Math;
+
 /** Seconds from 0001-01-01T00:00:00Z to the Unix epoch: Go's zero time.Time in Unix seconds. */
 export const GO_ZERO_TIME_UNIX = -62135596800;
 
 function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
+  const era = floor(y / 400);
   const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  const doy = floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy;
   return era * 146097 + doe - 719468;
 }
 
 function civilFromDays(z: number): [number, number, number] {
   z += 719468;
-  const era = Math.floor(z / 146097);
+  const era = floor(z / 146097);
   const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524) - floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100));
+  const mp = floor((5 * doy + 2) / 153);
+  const d = doy - floor((153 * mp + 2) / 5) + 1;
   const m = mp + (mp < 10 ? 3 : -9);
   return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
 }
 
-const pad = (n: number, w: number) => String(n).padStart(w, '0');
+const pad = (n: number, w: number) => (w === 2 ? (n < 10 ? `0${n}` : `${n}`) : `${n}`.padStart(w, '0'));
 
 /** RFC3339 in UTC; `fracDigits` 0 (Time) or 6 (MicroTime, truncated like Go's Format). */
+let lastSeconds = NaN;
+let lastText = '';
 export function formatRFC3339(seconds: number, nanos: number, fracDigits: 0 | 6): string {
-  const days = Math.floor(seconds / 86400);
+  // Objects repeat the same timestamp (creation, conditions, managedFields): remember the last one.
+  if (fracDigits === 0 && seconds === lastSeconds) return lastText;
+  const text = formatRFC3339Uncached(seconds, nanos, fracDigits);
+  if (fracDigits === 0) { lastSeconds = seconds; lastText = text; }
+  return text;
+}
+
+function formatRFC3339Uncached(seconds: number, nanos: number, fracDigits: 0 | 6): string {
+  const days = floor(seconds / 86400);
   const rem = seconds - days * 86400;
   const [y, mo, d] = civilFromDays(days);
   if (y < 0 || y > 9999) throw new ProtoError(`time ${seconds}s is outside years 0-9999 (Go cannot print it as JSON)`);
-  const h = Math.floor(rem / 3600);
-  const mi = Math.floor((rem % 3600) / 60);
+  const h = floor(rem / 3600);
+  const mi = floor((rem % 3600) / 60);
   const s = rem % 60;
-  const frac = fracDigits === 6 ? `.${pad(Math.floor(nanos / 1000), 6)}` : '';
+  const frac = fracDigits === 6 ? `.${pad(floor(nanos / 1000), 6)}` : '';
   return `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}${frac}Z`;
 }
 

@@ -12,10 +12,18 @@ export const WIRE_BYTES = 2;
 export const WIRE_FIXED32 = 5;
 
 const TWO_32 = 4294967296;
+// Read once: global lookups are slow inside vm sandboxes (jest).
+const NodeBuffer = Buffer;
+const { floor } = Math;
 
 export class Reader {
   pos: number;
-  constructor(readonly buf: Uint8Array, start = 0, public end = buf.length) { this.pos = start; }
+  readonly buf: Buffer;
+  constructor(bytes: Uint8Array, start = 0, public end = bytes.length) {
+    this.pos = start;
+    // A Buffer view (no copy) for its native UTF-8 slicing.
+    this.buf = NodeBuffer.isBuffer(bytes) ? bytes : NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
 
   private truncated(): never { throw new ProtoError('unexpected end of data (truncated message)'); }
 
@@ -102,20 +110,9 @@ export class Reader {
 
   string(): string {
     const end = this.delimitedEnd();
-    const buf = this.buf;
     const start = this.pos;
     this.pos = end;
-    // Short ASCII strings (names, labels, enum values) are faster built by hand than through the UTF-8 decoder.
-    if (end - start < 24) {
-      let s = '';
-      for (let i = start; i < end; i++) {
-        const c = buf[i];
-        if (c >= 0x80) return utf8(buf, start, end);
-        s += String.fromCharCode(c);
-      }
-      return s;
-    }
-    return utf8(buf, start, end);
+    return this.buf.toString('utf8', start, end);
   }
 
   bytes(): Uint8Array {
@@ -141,10 +138,6 @@ function readU32(b: Uint8Array, p: number): number {
   return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000;
 }
 
-function utf8(buf: Uint8Array, start: number, end: number): string {
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8');
-}
-
 export class Writer {
   private buf = Buffer.allocUnsafe(256);
   len = 0;
@@ -160,7 +153,7 @@ export class Writer {
 
   uint32(v: number): void {
     this.reserve(5);
-    while (v >= 0x80) { this.buf[this.len++] = (v & 0x7f) | 0x80; v = Math.floor(v / 128); }
+    while (v >= 0x80) { this.buf[this.len++] = (v & 0x7f) | 0x80; v = floor(v / 128); }
     this.buf[this.len++] = v;
   }
 
@@ -169,9 +162,9 @@ export class Writer {
     if (v >= 0 && v < TWO_32) { this.uint32(v); return; }
     let lo: number;
     let hi: number;
-    if (v >= 0) { lo = v % TWO_32; hi = Math.floor(v / TWO_32); } else {
+    if (v >= 0) { lo = v % TWO_32; hi = floor(v / TWO_32); } else {
       const a = -v;
-      lo = a % TWO_32; hi = Math.floor(a / TWO_32);
+      lo = a % TWO_32; hi = floor(a / TWO_32);
       // Two's complement of the 64-bit magnitude.
       lo = (~lo >>> 0) + 1; hi = ~hi >>> 0;
       if (lo === TWO_32) { lo = 0; hi = (hi + 1) >>> 0; }
