@@ -58,6 +58,15 @@ build_typescript() {
   (cd "$MK8S_REPO" && npm run --silent build) || die "npm run build failed (TypeScript errors above)"
 }
 
+# kubectl is not in Debian's archive; mk8s expects the real one at /usr/bin/kubectl and only reports it here.
+report_kubectl() {
+  if [ -x /usr/bin/kubectl ]; then
+    step "kubectl: $(/usr/bin/kubectl version --client 2>/dev/null | head -n 1)"
+  else
+    step "kubectl: WARNING: /usr/bin/kubectl not found (not in Debian's archive; install kubectl 1.32 to drive mk8s)"
+  fi
+}
+
 # --- docker ------------------------------------------------------------------------------------------
 docker_answers() { timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 

@@ -38,6 +38,7 @@ ensure_apt_packages
 ensure_node
 ensure_npm_deps
 build_typescript
+report_kubectl
 mkdir -p "$MK8S_HOME/etcd" "$MK8S_HOME/logs" "$MK8S_HOME/pids"
 chmod 700 "$MK8S_HOME/etcd"   # etcd refuses a data dir others can read
 ensure_dockerd

@@ -12,6 +12,7 @@ ensure_apt_packages
 ensure_node
 ensure_npm_deps
 build_typescript
+report_kubectl
 ensure_dockerd
 ensure_images
 clean_test_leftovers
