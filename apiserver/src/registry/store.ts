@@ -51,7 +51,9 @@ export class GenericStore {
   constructor(readonly strategy: Strategy, private readonly etcd: EtcdStore, registryPrefix: string,
               private readonly admission: Admission, log: Logger, watchCacheSize?: number) {
     this.info = strategy.info;
-    this.prefix = `${registryPrefix}/${strategy.info.etcdPrefix ?? strategy.info.resource}/`;
+    // etcdPrefix is written as upstream's key (`/registry/minions`); the configured root replaces `/registry`.
+    const rel = strategy.info.etcdPrefix ? strategy.info.etcdPrefix.replace(/^\/registry\//, '') : strategy.info.resource;
+    this.prefix = `${registryPrefix}/${rel}/`;
     this.gr = { group: this.info.group, resource: this.info.resource };
     this.apiVersion = this.info.group ? `${this.info.group}/${this.info.version}` : this.info.version;
     this.cache = new WatchCache(etcd, this.prefix, kv => this.decode(kv), log, watchCacheSize);
@@ -66,14 +68,17 @@ export class GenericStore {
 
   // ---- encoding: values are JSON without resourceVersion; resourceVersion is the mod revision ----
   decode(kv: KV): KObject {
-    const obj = JSON.parse(kv.value.toString()) as KObject;
+    let obj = JSON.parse(kv.value.toString()) as KObject;
+    const conv = this.strategy.storageConversion;
+    if (conv) obj = conv.fromStorage(obj);
     obj.metadata.resourceVersion = String(kv.modRevision);
     return obj;
   }
   private encode(obj: KObject): Buffer {
+    const conv = this.strategy.storageConversion;
     const rv = obj.metadata.resourceVersion;
     delete obj.metadata.resourceVersion;
-    const b = Buffer.from(JSON.stringify(obj));
+    const b = Buffer.from(JSON.stringify(conv ? conv.toStorage(obj) : obj));
     if (rv !== undefined) obj.metadata.resourceVersion = rv;
     return b;
   }

@@ -28,7 +28,7 @@ export interface ResourceInfo {
   /** Subresources served besides the main resource: 'status', 'scale', 'binding', 'eviction', 'log', 'exec', ... */
   subresources?: string[];
   /** Other versions the same storage serves (e.g. autoscaling v1 and v2 of HPAs); first is the storage version. */
-  etcdPrefix?: string;     // default `/registry/<resource>`; upstream exceptions such as services/specs
+  etcdPrefix?: string;     // upstream's key prefix, e.g. `/registry/minions`; default `/registry/<resource>`
 }
 
 export interface TableColumn {
@@ -75,6 +75,13 @@ export interface Strategy {
    * namespace controller has emptied it). Return true to keep the object, after marking it (e.g. phase Terminating).
    */
   holdDeletion?(obj: KObject): boolean;
+  /**
+   * For a version served from another version's storage (autoscaling/v1 HPAs stored as v2; events.k8s.io
+   * events stored as core/v1): converters between this version's form and the stored form.
+   */
+  storageConversion?: { toStorage(obj: KObject): KObject; fromStorage(obj: KObject): KObject };
+  /** The NAME cell when it is not just metadata.name (e.g. StorageClass `standard (default)`). */
+  tableName?(obj: KObject): string;
   /** Release resources (e.g. cluster IPs) after delete. */
   afterDelete?(obj: KObject): void | Promise<void>;
 }

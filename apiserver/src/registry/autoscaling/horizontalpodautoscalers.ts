@@ -6,7 +6,7 @@ import type { KObject, Strategy } from '../strategy';
 import { ensureObject, isObject, keepSpec, keepStatusBumpGeneration, resetStatusForCreate, since, specOf, statusOf } from '../apps/common';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../apps/deps';
 import { nameIsPathSegment } from '../validation';
-import { hpaV1ToV2 } from './convert';
+import { hpaV2ToV1, hpaV1ToV2 } from './convert';
 
 const scaleUpDefaults = { stabilizationWindowSeconds: 0, selectPolicy: 'Max',
   policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }] };
@@ -184,4 +184,5 @@ export const hpaV1Strategy: Strategy = {
   ...common, info: { ...info, version: 'v1' }, defaults: defaultHpaV1,
   validate(obj) { const v2 = hpaV1ToV2(obj); defaultHpaV2(v2); return validateHpaV2(v2); },
   tableRow(obj, now) { return hpaRow(hpaV1ToV2(obj), now); },
+  storageConversion: { toStorage: hpaV1ToV2, fromStorage: hpaV2ToV1 },
 };

@@ -5,6 +5,7 @@ import { field, type FieldError } from '@mk8s/apimachinery';
 import type { KObject, Strategy, TableColumn } from '../strategy';
 import { deepEqual, isObject, since } from '../apps/common';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../apps/deps';
+import { eventsV1ToCore, coreToEventsV1 } from './convert';
 
 const noteMaxBytes = 1024;
 
@@ -97,6 +98,7 @@ export const eventsV1Strategy: Strategy & { tableIncludesName: true } = {
   tableRow: eventRow,
   /** The table already has NAME (last, wide), as upstream: the store must not prepend one. */
   tableIncludesName: true,
+  storageConversion: { toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 },
   allowCreateOnUpdate: true,
 };
 
