@@ -31,12 +31,12 @@ export function checkFieldValidation(r: Request, obj: unknown, raw: Buffer, kind
   if (mode !== null && mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
     throw errors.badRequest(`fieldValidation ${JSON.stringify(mode)} is invalid: valid values are: [Ignore Warn Strict]`);
   }
-  if (mode === 'Ignore') return;
   const m = apimachinery as any;
   if (!m.checkFields || !m.schemas) return;
   const info = r.store.info;
   const node = m.schemas.forKind(info.group, info.version, info.kind);
   if (!node) return;
+  if (mode === 'Ignore') { pruneUnknownFields(node, obj, true); return; }
   const found = m.checkFields(node, obj, kind === 'json' ? raw.toString() : undefined) as { unknown: string[]; duplicate: string[] };
   const problems = [...found.unknown.map(f => `unknown field "${f}"`), ...found.duplicate.map(f => `duplicate field "${f}"`)];
   if (!problems.length) return;
@@ -45,4 +45,23 @@ export function checkFieldValidation(r: Request, obj: unknown, raw: Buffer, kind
     throw errors.badRequest(`${info.kind} in version "${gv}" cannot be handled as a ${info.kind}: strict decoding error: ${problems.join(', ')}`);
   }
   r.warnings.push(...problems);
+  pruneUnknownFields(node, obj, true);
+}
+
+/**
+ * Drops the fields the kind's schema does not know, in place: upstream decodes into Go structs, so under
+ * Warn and Ignore an unknown field is reported (or not) and never stored.
+ */
+export function pruneUnknownFields(node: apimachinery.SchemaNode | undefined, v: unknown, top = false): void {
+  if (!node || node.preserveUnknownFields || v === null || typeof v !== 'object') return;
+  if (Array.isArray(v)) { for (const item of v) pruneUnknownFields(node.items, item); return; }
+  const o = v as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (node.properties) {
+      if (Object.prototype.hasOwnProperty.call(node.properties, key)) pruneUnknownFields(node.properties[key], o[key]);
+      else if (!(top && (key === 'apiVersion' || key === 'kind' || key === 'metadata'))) delete o[key];
+    } else if (node.additionalProperties) {
+      pruneUnknownFields(node.additionalProperties, o[key]);
+    }
+  }
 }

@@ -1,6 +1,6 @@
 // PATCH: the four patch types applied to the current object inside the store's CAS loop.
 import * as apimachinery from '@mk8s/apimachinery';
-import { errors } from '@mk8s/apimachinery';
+import { errors, StatusError } from '@mk8s/apimachinery';
 import { applyJsonPatch } from '../patch/jsonpatch';
 import { applyMergePatch } from '../patch/mergepatch';
 import { applyStrategicMergePatch } from '../patch/strategicpatch';
@@ -8,6 +8,7 @@ import type { GenericStore } from '../registry/store';
 import type { KObject } from '../registry/strategy';
 import type { SchemaNode } from '@mk8s/apimachinery';
 import { fmtTime } from '../registry/store';
+import { pruneUnknownFields } from './decode';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 export const patchTypes: Record<string, PatchType> = {
@@ -47,6 +48,7 @@ export function applyPatch(a: PatchArgs): KObject {
     if (applied.metadata?.name !== undefined && applied.metadata.name !== a.name) {
       throw errors.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${a.name})`);
     }
+    refuseUndeclaredFields(a, schema, applied);
     const live = cur;
     const { object } = ssa({ live, applied, manager: a.manager, force: a.force, schema, now: fmtTime(new Date()), subresource: a.subresource });
     const out = object as KObject;
@@ -72,5 +74,35 @@ export function applyPatch(a: PatchArgs): KObject {
     }
   }
   if (!out || typeof out !== 'object' || Array.isArray(out)) throw errors.badRequest('the patch did not produce an object');
+  checkPatchedFields(a, out);
   return out as KObject;
+}
+
+/** The patched object is decoded like a body: unknown fields are refused (Strict), warned about (Warn) and dropped. */
+function checkPatchedFields(a: PatchArgs, out: object) {
+  const mode = a.fieldValidation ?? 'Warn';
+  if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
+    throw errors.badRequest(`fieldValidation ${JSON.stringify(mode)} is invalid: valid values are: [Ignore Warn Strict]`);
+  }
+  const schema = schemaFor(a.store);
+  const check = (apimachinery as any).checkFields as ((n: SchemaNode, o: unknown) => { errors: string[] }) | undefined;
+  if (!schema || !check) return;
+  if (mode !== 'Ignore') {
+    const found = check(schema, out).errors;
+    if (found.length && mode === 'Strict') throw errors.badRequest(`strict decoding error: ${found.join(', ')}`);
+    for (const w of found) if (!a.warnings.includes(w)) a.warnings.push(w);
+  }
+  pruneUnknownFields(schema, out, true);
+}
+
+/** SSA types the apply configuration against the schema first; a field it does not declare fails the request (500 upstream). */
+function refuseUndeclaredFields(a: PatchArgs, schema: SchemaNode, applied: KObject) {
+  const check = (apimachinery as any).checkFields as ((n: SchemaNode, o: unknown) => { unknown: string[] }) | undefined;
+  const unknown = check?.(schema, applied).unknown ?? [];
+  if (!unknown.length) return;
+  const group = a.store.info.group;
+  const gvk = `${group}/${a.store.info.version}, Kind=${a.store.info.kind}`;
+  const problems = unknown.map(f => `.${f}: field not declared in schema`);
+  const detail = problems.length === 1 ? problems[0] : `errors:\n  ${problems.join('\n  ')}`;
+  throw new StatusError(500, '', `failed to create typed patch object (${a.namespace ?? ''}/${a.name}; ${gvk}): ${detail}`);
 }
