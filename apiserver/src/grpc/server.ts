@@ -141,7 +141,9 @@ export function createGrpcServer(ctx: HandlerContext, log: Logger): grpc.Server 
         onClose: (cb: () => void) => { onClose.push(cb); },
       });
       run('GET', { ...r.target, name: r.target?.name ?? '' }, q, undefined, 'application/json', agentOf(call), stream)
-        .catch(e => call.destroy(toGrpcError(e)));
+        // 'error' makes grpc-js send the status (destroy() would drop the stream without any status, and the
+        // client would wait forever for a watch that failed to start, e.g. on a bad selector)
+        .catch(e => { if (!call.cancelled) call.emit('error', toGrpcError(e)); });
     },
   });
   void log;
