@@ -112,13 +112,16 @@ export function httpResponder(res: ServerResponse): ApiResponder {
 export function createHandler(ctx: HandlerContext) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'http://x');
-    const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    let info: RequestInfo | undefined;
     res.on('finish', () => {
-      if (info.verb === 'watch') return;
-      ctx.observe?.(info.verb, info.resource ?? '', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      if (info?.verb === 'watch') return;
+      ctx.observe?.(info?.verb ?? 'unknown', info?.resource ?? '', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     });
     try {
+      // Inside the try: a malformed URL (bad %-escape, broken absolute form) is the client's 400, not a crash.
+      let url: URL;
+      try { url = new URL(req.url ?? '/', 'http://x'); } catch { throw errors.badRequest(`invalid request URL ${JSON.stringify(req.url)}`); }
+      info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
       if (!info.isResource) return await nonResource(ctx, req, res, url);
       await serveResource(ctx, httpRequest(req, res), httpResponder(res), info, url.searchParams);
     } catch (e) {

@@ -1,4 +1,6 @@
 // Parses a request path into what it addresses, as upstream's RequestInfoFactory does.
+import { errors } from '@mk8s/apimachinery';
+
 export interface RequestInfo {
   isResource: boolean;
   group: string; version: string;
@@ -9,7 +11,9 @@ export interface RequestInfo {
 }
 
 export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = path.split('/').filter(Boolean).map(segment => {
+    try { return decodeURIComponent(segment); } catch { throw errors.badRequest(`invalid URL escape in path segment ${JSON.stringify(segment)}`); }
+  });
   const info: RequestInfo = { isResource: false, group: '', version: '', verb: method.toLowerCase(), path };
   let rest: string[];
   if (parts[0] === 'api' && parts.length >= 2) { info.version = parts[1]; rest = parts.slice(2); }
