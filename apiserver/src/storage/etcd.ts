@@ -25,10 +25,20 @@ export class CompactedError extends Error {
   constructor(public readonly requested: number, public readonly compacted?: number) { super('mvcc: required revision has been compacted'); }
 }
 
-/** etcd failures become Statuses: unreachable -> 503, compacted -> 410; everything else 500. */
+/** A read at a revision etcd has not reached yet (the client is ahead of storage, or made one up). */
+export class FutureRevisionError extends Error {
+  constructor(public readonly requested: number, public readonly current: number) { super('mvcc: required revision is a future revision'); }
+}
+
+/** etcd failures become Statuses: unreachable -> 503, compacted -> 410, future revision -> 504; everything else 500. */
 export function storageError(e: unknown): StatusError {
   if (e instanceof StatusError) return e;
   if (e instanceof CompactedError) return errors.gone(`The resourceVersion for the provided list is too old.`);
+  if (e instanceof FutureRevisionError) {
+    // Upstream's TooLargeResourceVersionError: a client-side condition, so never an InternalError.
+    return new StatusError(504, 'Timeout', `Too large resource version: ${e.requested}, current: ${e.current}`,
+      { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+  }
   const msg = (e as Error)?.message ?? String(e);
   if (/compacted/.test(msg)) return errors.gone('The resourceVersion for the provided list is too old.');
   if (/UNAVAILABLE|unavailable|ECONNREFUSED|No connection|deadline|DEADLINE|Broken circuit|circuit|connect|14 /i.test(msg) || (e as any)?.name?.startsWith?.('GRPC')) {
@@ -99,7 +109,12 @@ export class EtcdStore {
     const r = await this.timed('list', this.client.kv.range({
       key: Buffer.from(opts.startKey ?? prefix), range_end: prefixEnd(prefix),
       limit: opts.limit ?? 0, revision: opts.revision ?? 0,
-    }, this.opts())).catch(e => rethrow(e, opts.revision));
+    }, this.opts())).catch(async e => {
+      if (opts.revision && /future revision/.test((e as Error)?.message ?? '')) {
+        throw new FutureRevisionError(opts.revision, await this.currentRevision().catch(() => 0));
+      }
+      return rethrow(e, opts.revision);
+    });
     return { kvs: r.kvs.map(toKV), more: r.more, count: Number(r.count), revision: Number(r.header.revision) };
   }
 
