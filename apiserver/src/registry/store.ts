@@ -99,6 +99,11 @@ export class GenericStore {
     obj.apiVersion = this.apiVersion; obj.kind = this.info.kind;
     if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
     if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw this.invalid(obj, [field.invalid('metadata', obj.metadata, 'must be an object')]);
+    // ObjectMeta's maps and lists are omitempty upstream: one emptied by a patch (last label removed) is not stored.
+    for (const f of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const) {
+      const v = obj.metadata[f];
+      if (v !== null && typeof v === 'object' && Object.keys(v).length === 0) delete obj.metadata[f];
+    }
     if (this.info.namespaced) {
       if (obj.metadata.namespace && ns && obj.metadata.namespace !== ns) {
         throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
