@@ -102,7 +102,27 @@ function refuseUndeclaredFields(a: PatchArgs, schema: SchemaNode, applied: KObje
   if (!unknown.length) return;
   const group = a.store.info.group;
   const gvk = `${group}/${a.store.info.version}, Kind=${a.store.info.kind}`;
-  const problems = unknown.map(f => `.${f}: field not declared in schema`);
+  const problems = unknown.map(f => `${typedPath(schema, applied, f)}: field not declared in schema`);
   const detail = problems.length === 1 ? problems[0] : `errors:\n  ${problems.join('\n  ')}`;
   throw new StatusError(500, '', `failed to create typed patch object (${a.namespace ?? ''}/${a.name}; ${gvk}): ${detail}`);
+}
+
+/**
+ * A field path as structured-merge-diff prints it: `.spec.containers[name="c"].bogus` for keyed lists,
+ * `[0]` for atomic ones. `path` is in checkFields' form (`spec.containers[0].bogus`).
+ */
+function typedPath(schema: SchemaNode, obj: unknown, path: string): string {
+  let node: SchemaNode | undefined = schema, v: any = obj, out = '';
+  for (const tok of path.match(/\[\d+\]|[^.[\]]+/g) ?? []) {
+    if (tok.startsWith('[')) {
+      const item = Array.isArray(v) ? v[Number(tok.slice(1, -1))] : undefined;
+      const keys = node?.listMapKeys ?? (node?.patchMergeKey ? [node.patchMergeKey] : undefined);
+      const shown = keys && item && typeof item === 'object' && keys.every(key => item[key] !== undefined)
+        ? `[${keys.map(key => `${key}=${JSON.stringify(item[key])}`).join(',')}]` : tok;
+      out += shown; node = node?.items; v = item;
+    } else {
+      out += `.${tok}`; node = node?.properties?.[tok] ?? node?.additionalProperties; v = v?.[tok];
+    }
+  }
+  return out;
 }
