@@ -209,6 +209,10 @@ spec:
     const ssa = await k.fails(['apply', '--server-side', '-f', file]);
     expect(ssa.stderr).toBe('Error from server: failed to create typed patch object (default/apply-strict; /v1, Kind=Pod): .spec.foo: field not declared in schema\n');
     expect((await k.fails(['get', 'pod', 'apply-strict'])).stderr).toContain('not found');
+    // inside a keyed list the path names the item by its key, as structured-merge-diff prints it
+    const dep = k.file('ssa-bogus.yaml', deployment('      - name: web\n        image: nginx\n        bogus: 1\n').replace('name: app', 'name: bogus'));
+    const keyed = await k.fails(['apply', '--server-side', '-f', dep]);
+    expect(keyed.stderr).toBe('Error from server: failed to create typed patch object (default/bogus; apps/v1, Kind=Deployment): .spec.template.spec.containers[name="web"].bogus: field not declared in schema\n');
   });
 
   it('patches are decoded the same way: warned about and dropped', async () => {
