@@ -187,6 +187,9 @@ spec:
     expect(r.stderr).toContain('The Service "web" is invalid: spec.clusterIPs[0]: Invalid value');
     expect(r.stderr).toContain('may not change once set');
     expect((await k.json(['service', 'web'])).spec.clusterIP).toBe(svc.spec.clusterIP);
+    // replacing with the manifest (no clusterIP in it) keeps the allocated IP
+    expect(await k.ok(['replace', '-f', file])).toBe('service/web replaced\n');
+    expect((await k.json(['service', 'web'])).spec.clusterIPs).toEqual([svc.spec.clusterIP]);
     await k.ok(['delete', 'service', 'web']);
   });
 

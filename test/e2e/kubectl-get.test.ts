@@ -63,6 +63,22 @@ describe('tables', () => {
   });
 });
 
+describe('label columns and logs', () => {
+  it('--show-labels and -L add label columns', async () => {
+    const rows = table(await k.ok(['get', 'pods', '--show-labels']));
+    expect(rows[0]).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'LABELS']);
+    expect(rows.find((r) => r[0] === 'p4')![5]).toBe('app=shop,tier=back');
+    const byTier = table(await k.ok(['get', 'pods', '-L', 'tier,missing']));
+    expect(byTier[0]).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'TIER', 'MISSING']);
+    expect(byTier.find((r) => r[0] === 'p1')![5]).toBe('front');
+  });
+
+  it('logs of a pod no node runs yet is a clear error', async () => {
+    const r = await k.fails(['logs', 'p1']);
+    expect(r.stderr).toBe('Error from server (BadRequest): pod p1 does not have a host assigned\n');
+  });
+});
+
 describe('output formats', () => {
   it('-o yaml, -o json and -o name', async () => {
     const y = await k.ok(['get', 'pod', 'p1', '-o', 'yaml']);
