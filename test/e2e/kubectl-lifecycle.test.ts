@@ -82,6 +82,11 @@ describe('kubectl describe', () => {
     expect(out).toMatch(/\nQoS Class:\s+BestEffort\n/);
     expect(out).toMatch(/\nConditions:\n\s+Type\s+Status\n\s+Ready\s+True\s*\n/);
     expect(out).toMatch(/\nEvents:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n\s+----\s+------\s+----\s+----\s+-------\n\s+Normal\s+Pulled\s+\d+s\s+kubelet\s+Container image "busybox" already present on machine\n/);
+    // kubectl events --for selects by involvedObject fields
+    const ev = table(await k.ok(['events', '--for', 'pod/ready-me']));
+    expect(ev[0]).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+    expect(ev.slice(1).map((r) => r.slice(1))).toEqual([['Normal', 'Pulled', 'Pod/ready-me', 'Container image "busybox" already present on machine']]);
+    expect(await k.ok(['get', 'events', '--field-selector', 'involvedObject.name=nobody', '-o', 'name'])).toBe('');
   });
 
   it('a deployment with its strategy, template and events', async () => {
