@@ -943,7 +943,7 @@ function defaultHandler(h: any): void {
   }
 }
 
-export function defaultContainer(c: any): void {
+export function defaultContainer(c: any, isPod = true): void {
   if (!isObj(c)) return;
   // An unparseable or missing image counts as "no latest tag", as upstream.
   if (!c.imagePullPolicy) c.imagePullPolicy = typeof c.image === 'string' && c.image && imageTag(c.image) === 'latest' ? 'Always' : 'IfNotPresent';
@@ -954,8 +954,9 @@ export function defaultContainer(c: any): void {
   if (Array.isArray(c.env)) for (const e of c.env) {
     if (isObj(e?.valueFrom?.fieldRef)) e.valueFrom.fieldRef.apiVersion ||= 'v1';
   }
-  // Upstream SetDefaults_Pod: a limit with no request sets the request to the limit.
-  if (isObj(c.resources.limits)) {
+  // Upstream SetDefaults_Pod: a limit with no request sets the request to the limit, on Pods only (never on a
+  // pod template: a Deployment keeps exactly the resources it was given).
+  if (isPod && isObj(c.resources.limits)) {
     const req = isObj(c.resources.requests) ? c.resources.requests : {};
     let added = false;
     for (const [k, v] of Object.entries(c.resources.limits)) if (!(k in req)) { req[k] = v; added = true; }
@@ -977,8 +978,8 @@ export function defaultVolume(v: any): void {
   }
 }
 
-/** Upstream SetDefaults_PodSpec + container/volume defaults, in place. */
-export function defaultPodSpec(spec: any): void {
+/** Upstream SetDefaults_PodSpec + container/volume defaults, in place; `isPod` false for a pod template's spec. */
+export function defaultPodSpec(spec: any, isPod = true): void {
   if (!isObj(spec)) return;
   spec.restartPolicy ||= 'Always';
   spec.dnsPolicy ||= 'ClusterFirst';
@@ -986,8 +987,8 @@ export function defaultPodSpec(spec: any): void {
   spec.schedulerName ||= 'default-scheduler';
   spec.securityContext ??= {};
   spec.enableServiceLinks ??= true;
-  if (Array.isArray(spec.containers)) spec.containers.forEach(defaultContainer);
-  if (Array.isArray(spec.initContainers)) spec.initContainers.forEach(defaultContainer);
+  if (Array.isArray(spec.containers)) for (const c of spec.containers) defaultContainer(c, isPod);
+  if (Array.isArray(spec.initContainers)) for (const c of spec.initContainers) defaultContainer(c, isPod);
   if (Array.isArray(spec.volumes)) spec.volumes.forEach(defaultVolume);
   // With hostNetwork the host port is the container port.
   if (spec.hostNetwork === true) {
@@ -1002,5 +1003,5 @@ export function defaultPodTemplateSpec(tpl: any): void {
   if (!isObj(tpl)) return;
   tpl.metadata ??= {};
   tpl.spec ??= {};
-  defaultPodSpec(tpl.spec);
+  defaultPodSpec(tpl.spec, false);
 }

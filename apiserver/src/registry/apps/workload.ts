@@ -7,7 +7,7 @@ import { defaultPodSpec, validateLabelSelector, validatePodTemplateSpec } from '
 
 /** Pod defaults for spec.template.spec (and any nested template), as the decoder applies them. */
 export function defaultTemplate(tpl: unknown): void {
-  if (isObject(tpl) && isObject(tpl.spec)) defaultPodSpec(tpl.spec);
+  if (isObject(tpl) && isObject(tpl.spec)) defaultPodSpec(tpl.spec, false);
 }
 
 /** spec.selector: required, a valid selector, not empty ("empty selector is invalid for <kind>"). */
