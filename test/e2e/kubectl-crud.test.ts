@@ -135,6 +135,19 @@ spec:
   });
 });
 
+describe('resource defaults', () => {
+  it('limits default the requests on a Pod, never on a pod template', async () => {
+    await k.ok(['create', 'deployment', 'limited', '--image=nginx']);
+    expect(await k.ok(['set', 'resources', 'deployment', 'limited', '--limits=cpu=200m,memory=128Mi'])).toBe('deployment.apps/limited resource requirements updated\n');
+    const d = await k.json(['deploy', 'limited']);
+    expect(d.spec.template.spec.containers[0].resources).toEqual({ limits: { cpu: '200m', memory: '128Mi' } });
+    await k.ok(['run', 'limited', '--image=nginx', '--overrides', JSON.stringify({ spec: { containers: [{ name: 'limited', image: 'nginx', resources: { limits: { cpu: '200m', memory: '128Mi' } } }] } })]);
+    const p = await k.json(['pod', 'limited']);
+    expect(p.spec.containers[0].resources).toEqual({ limits: { cpu: '200m', memory: '128Mi' }, requests: { cpu: '200m', memory: '128Mi' } });
+    expect(p.status.qosClass).toBe('Guaranteed');
+  });
+});
+
 describe('configmaps, secrets, services, jobs and namespaces from manifests', () => {
   it('a ConfigMap and a Secret with stringData', async () => {
     const file = k.file('cfg.yaml', `apiVersion: v1
