@@ -65,7 +65,7 @@ export class GrpcTransport implements Transport {
         return this.call('Create', { target: tg, object: bytes(body), options: writeOptions(q) });
       case 'PUT':
         if (t.subresource === 'status') return this.call('UpdateStatus', { target: tg, object: bytes(body), options: writeOptions(q) });
-        if (t.subresource) return this.call('CreateSubresource', { target: tg, object: bytes(body), options: writeOptions(q) });
+        if (t.subresource) return this.call('UpdateSubresource', { target: tg, object: bytes(body), options: writeOptions(q) });
         return this.call('Update', { target: tg, object: bytes(body), options: writeOptions(q) });
       case 'PATCH': return this.call('Patch', { target: tg, patchType: contentType, patch: bytes(body), force: q.force === 'true', options: writeOptions(q) });
       case 'DELETE':

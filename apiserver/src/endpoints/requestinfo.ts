@@ -10,6 +10,8 @@ export interface RequestInfo {
   path: string;
 }
 
+const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+
 export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
   const parts = path.split('/').filter(Boolean).map(segment => {
     try { return decodeURIComponent(segment); } catch { throw errors.badRequest(`invalid URL escape in path segment ${JSON.stringify(segment)}`); }
@@ -22,7 +24,8 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
   if (!rest.length) return info;
   info.isResource = true;
   // /namespaces/{ns}/{resource}/... addresses namespaced resources; /namespaces/{ns}[/{sub}] the namespace itself.
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
+  // (status and finalize after a namespace name are the namespace's own subresources, as upstream)
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !NAMESPACE_SUBRESOURCES.has(rest[2])) {
     info.namespace = rest[1];
     rest = rest.slice(2);
   }

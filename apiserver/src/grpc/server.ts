@@ -125,6 +125,7 @@ export function createGrpcServer(ctx: HandlerContext, log: Logger): grpc.Server 
     DeleteCollection: unary('DELETE', r => ({ t: { ...r.target, name: '', subresource: '' }, q: query(r.listOptions), body: r.deleteOptions })),
     Bind: unary('POST', r => ({ ...w(r), t: { ...r.target, subresource: 'binding' } })),
     CreateSubresource: unary('POST', r => w(r)),
+    UpdateSubresource: unary('PUT', r => w(r)),
     Watch: (call: grpc.ServerWritableStream<any, any>) => {
       const r = call.request;
       const extra: Record<string, string> = { watch: '1' };

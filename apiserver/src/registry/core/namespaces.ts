@@ -74,4 +74,11 @@ export const namespaceStrategy: Strategy = {
   tableColumns: [{ name: 'Status', type: 'string', description: 'The status of the namespace' }, ageColumn],
   tableRow: (ns, now) => [statusOf(ns).phase ?? '', formatAge(ns.metadata.creationTimestamp, now)],
   fieldSelectors: { 'status.phase': o => statusOf(o).phase ?? '' },
+  // Deleting a namespace marks it Terminating; it goes once the namespace controller has emptied it and
+  // removed `kubernetes` from spec.finalizers (through /finalize).
+  holdDeletion(ns) {
+    if (!(ns.spec?.finalizers ?? []).length) return false;
+    ns.status = { ...(ns.status ?? {}), phase: 'Terminating' };
+    return true;
+  },
 };
