@@ -97,6 +97,10 @@ clusters:
 - name: mk8s
   cluster:
     server: $API_URL
+    extensions:
+    - name: mk8s.io/grpc
+      extension:
+        server: 127.0.0.1:$GRPC_PORT
 users:
 - name: admin
   user: {}

@@ -308,7 +308,8 @@ export interface ApiserverOptions {
 }
 
 /** The kubeconfig YAML for an unauthenticated mk8s apiserver at server (same shape deploy/up.sh writes). */
-export function kubeconfigYaml(server: string): string {
+/** A kubeconfig for `server`; components find the gRPC address in the cluster's `mk8s.io/grpc` extension. */
+export function kubeconfigYaml(server: string, grpcServer?: string): string {
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -316,6 +317,7 @@ export function kubeconfigYaml(server: string): string {
     '- name: mk8s',
     '  cluster:',
     `    server: ${server}`,
+    ...(grpcServer ? ['    extensions:', '    - name: mk8s.io/grpc', '      extension:', `        server: ${grpcServer}`] : []),
     'users:',
     '- name: admin',
     '  user: {}',
@@ -340,7 +342,7 @@ export async function startApiserver(opts: ApiserverOptions): Promise<ApiserverH
   const [port, grpcPort] = await freePorts(2);
   const url = `http://${LOOPBACK}:${port}`;
   const kubeconfig = path.join(dir, 'kubeconfig');
-  fs.writeFileSync(kubeconfig, kubeconfigYaml(url));
+  fs.writeFileSync(kubeconfig, kubeconfigYaml(url, `${LOOPBACK}:${grpcPort}`));
   const args = [
     ...cmdArgs,
     `--etcd-servers=${opts.etcd}`,
