@@ -20,7 +20,7 @@ function duration(s: string): number {
 }
 
 const KNOWN = ['etcd-servers', 'etcd-prefix', 'bind-address', 'port', 'secure-port', 'grpc-port', 'service-cluster-ip-range',
-  'service-node-port-range', 'etcd-compaction-interval', 'watch-cache-size', 'log-format'];
+  'service-node-port-range', 'etcd-compaction-interval', 'watch-cache-size', 'log-format', 'service-account-signing-key-file'];
 
 async function main() {
   const f = parseFlags(process.argv.slice(2));
@@ -36,6 +36,7 @@ async function main() {
     compactionIntervalMs: duration(f['etcd-compaction-interval'] ?? '5m'),
     watchCacheSize: f['watch-cache-size'] ? Number(f['watch-cache-size']) : undefined,
     logFormat: f['log-format'],
+    serviceAccountSigningKeyFile: f['service-account-signing-key-file'],
   };
   const server = new ApiServer(opts);
   await server.start();

@@ -13,6 +13,7 @@ import { createMetrics } from './metrics';
 import { bootstrapObjects } from './bootstrap';
 import * as grpc from '@grpc/grpc-js';
 import { createGrpcServer } from './grpc/server';
+import { setSigningKey } from './endpoints/token';
 
 export interface ServerOptions {
   etcdServers: string[];
@@ -26,6 +27,8 @@ export interface ServerOptions {
   compactionIntervalMs: number;
   watchCacheSize?: number;
   logFormat?: string;
+  /** PEM private key for service-account tokens; created there when missing; absent = a key per start. */
+  serviceAccountSigningKeyFile?: string;
 }
 
 export const VERSION = {
@@ -61,6 +64,7 @@ export class ApiServer {
   }
 
   async start(): Promise<void> {
+    setSigningKey(this.opts.serviceAccountSigningKeyFile);
     let openapi: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
     try {
       const mod = require('./openapi');

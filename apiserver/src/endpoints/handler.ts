@@ -193,7 +193,7 @@ export async function serveResource(ctx: HandlerContext, req: ApiRequest, out: A
 
   if (info.subresource && info.subresource !== 'status') {
     const h = subresourceHandlers[info.subresource];
-    if (!h) throw errors.methodNotAllowed();
+    if (!h) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     return h(r, reply);
   }
   const sub = info.subresource; // 'status' or undefined

@@ -7,6 +7,7 @@ import type { KObject } from '../registry/strategy';
 import { fmtTime } from '../registry/store';
 import { applyPatch, patchTypes } from './patch';
 import { parseMediaTypes, parseText } from './negotiation';
+import { tokenRequest } from './token';
 
 type Reply = (code: number, body: unknown) => void;
 export type SubresourceHandler = (r: Request, reply: Reply) => Promise<void>;
@@ -168,6 +169,6 @@ const kubeletProxy: SubresourceHandler = async r => {
 };
 
 export const subresourceHandlers: Record<string, SubresourceHandler> = {
-  scale, binding, eviction, finalize,
+  scale, binding, eviction, finalize, token: tokenRequest,
   log: kubeletProxy, exec: kubeletProxy, attach: kubeletProxy, portforward: kubeletProxy,
 };
