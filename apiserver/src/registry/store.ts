@@ -137,7 +137,7 @@ export class GenericStore {
     if (!opts.managedByApply) this.track(undefined, obj, opts.fieldManager, undefined);
     if (opts.dryRun) return obj;
     for (let attempt = 0; ; attempt++) {
-      const rev = await this.etcd.create(this.key(m.namespace, m.name!), this.encode(obj)).catch(e => { throw storageError(e); });
+      const rev = await this.etcd.create(this.key(m.namespace, m.name!), this.encode(obj), await this.lease()).catch(e => { throw storageError(e); });
       if (rev !== undefined) { m.resourceVersion = String(rev); return obj; }
       if (generated && attempt < 5) { m.name = `${m.generateName}${randomSuffix()}`; continue; }
       const existing = await this.etcd.get(this.key(m.namespace, m.name!)).catch(() => undefined);
@@ -147,6 +147,11 @@ export class GenericStore {
       }
       throw err;
     }
+  }
+
+  private lease(): Promise<string | undefined> {
+    const ttl = this.strategy.ttlSeconds;
+    return ttl ? this.etcd.leaseFor(ttl).catch(e => { throw storageError(e); }) : Promise.resolve(undefined);
   }
 
   /** Throws CompactedError when etcd no longer holds `rev`. */
@@ -296,7 +301,7 @@ export class GenericStore {
       if (!shouldDelete && kv && bytes.equals(kv.value)) return { object: current, created: false }; // no-op write
       const res = shouldDelete
         ? await this.etcd.delete(key, kv!.modRevision).catch(e => { throw storageError(e); })
-        : await this.etcd.update(key, bytes, kv!.modRevision).catch(e => { throw storageError(e); });
+        : await this.etcd.update(key, bytes, kv!.modRevision, await this.lease()).catch(e => { throw storageError(e); });
       if ('revision' in res) {
         desired.metadata.resourceVersion = String(res.revision);
         if (shouldDelete) await this.strategy.afterDelete?.(desired);
@@ -420,7 +425,7 @@ export class GenericStore {
       const graceful = grace > 0 || fins.size > 0 || held;
       if (opts.dryRun) return { object: next, deleted: !graceful };
       if (graceful) {
-        const res = await this.etcd.update(key, this.encode(next), kv.modRevision).catch(e => { throw storageError(e); });
+        const res = await this.etcd.update(key, this.encode(next), kv.modRevision, await this.lease()).catch(e => { throw storageError(e); });
         if ('revision' in res) { m.resourceVersion = String(res.revision); return { object: next, deleted: false }; }
         kv = res.current ?? undefined; continue;
       }

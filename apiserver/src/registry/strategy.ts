@@ -82,6 +82,8 @@ export interface Strategy {
   storageConversion?: { toStorage(obj: KObject): KObject; fromStorage(obj: KObject): KObject };
   /** The NAME cell when it is not just metadata.name (e.g. StorageClass `standard (default)`). */
   tableName?(obj: KObject): string;
+  /** Objects expire this long after their last write (events: 1 h, upstream's --event-ttl). */
+  ttlSeconds?: number;
   /** Release resources (e.g. cluster IPs) after delete. */
   afterDelete?(obj: KObject): void | Promise<void>;
 }

@@ -132,6 +132,19 @@ export class EtcdStore {
     });
   }
 
+  private leases = new Map<number, { id: string; until: number }>();
+  /**
+   * A lease that expires keys about `ttlSeconds` after their last write (events). As upstream, one lease is
+   * shared by all writes within a minute: granted for ttl + 60 s and reused for 60 s.
+   */
+  async leaseFor(ttlSeconds: number): Promise<string> {
+    const c = this.leases.get(ttlSeconds);
+    if (c && c.until > Date.now()) return c.id;
+    const r = await this.client.leaseClient.leaseGrant({ TTL: ttlSeconds + 60, ID: 0 }, this.opts()).catch(rethrow);
+    this.leases.set(ttlSeconds, { id: String(r.ID), until: Date.now() + 60_000 });
+    return String(r.ID);
+  }
+
   async compact(revision: number): Promise<void> {
     await this.client.kv.compact({ revision, physical: false }, this.opts()).catch(rethrow);
   }

@@ -81,4 +81,5 @@ export const eventStrategy: Strategy = {
     type: o => o.type ?? '',
   },
   allowCreateOnUpdate: true,
+  ttlSeconds: 3600, // upstream --event-ttl
 };

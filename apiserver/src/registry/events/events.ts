@@ -100,5 +100,6 @@ export const eventsV1Strategy: Strategy & { tableIncludesName: true } = {
   tableIncludesName: true,
   storageConversion: { toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 },
   allowCreateOnUpdate: true,
+  ttlSeconds: 3600, // same storage as core events
 };
 
