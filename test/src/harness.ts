@@ -471,3 +471,34 @@ export async function cluster(opts: { etcd?: EtcdOptions; apiserver?: Omit<Apise
     },
   };
 }
+
+// --- components (scheduler, controller-manager, kubelet, proxy) -------------------------------------------
+
+export interface ComponentHandle {
+  readonly pid: number; readonly alive: boolean;
+  stop(): Promise<void>; kill(signal?: NodeJS.Signals): void; logs(): string;
+}
+
+/**
+ * Starts `node <component>/dist/main.js ...args` with its output in the session dir; it is stopped with the
+ * rest when the test file ends. `waitFor`, when given, is polled until it resolves true (e.g. a log line).
+ */
+export async function startComponent(component: string, args: string[],
+                                     opts: { env?: NodeJS.ProcessEnv; waitFor?: (logs: string) => boolean; timeoutMs?: number } = {}): Promise<ComponentHandle> {
+  const main = path.join(REPO_ROOT, component, 'dist', 'main.js');
+  if (!fs.existsSync(main)) throw new Error(`${main} does not exist: build it first (npm run build)`);
+  const dir = newDir(component);
+  const proc = new ManagedProcess(component, process.execPath, [main, ...args], path.join(dir, `${component}.log`), { MK8S_LOG_FORMAT: 'text', ...opts.env });
+  if (opts.waitFor) {
+    const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+    while (!opts.waitFor(proc.logs())) {
+      if (!proc.alive) throw new Error(`${component} ${proc.describeExit()}:\n${proc.logTail()}`);
+      if (Date.now() > deadline) throw new Error(`${component} not ready in time:\n${proc.logTail()}`);
+      await sleep(100);
+    }
+  }
+  return {
+    get pid() { return proc.pid; }, get alive() { return proc.alive; },
+    stop: () => proc.stop(), kill: (s?: NodeJS.Signals) => proc.kill(s), logs: () => proc.logs(),
+  };
+}
