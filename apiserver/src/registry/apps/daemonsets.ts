@@ -10,7 +10,7 @@ import {
 } from './common';
 import { validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate } from './deps';
 import { collisionCountDecremented } from './deployments';
-import { defaultTemplate, selectorMatchesTemplate, validateAlwaysRestartingTemplate } from './workload';
+import { defaultTemplate, selectorMatchesTemplate, validateAlwaysRestartingTemplate, templateColumns, selectorImmutableUpdate } from './workload';
 
 export const templateGenerationAnnotation = 'deprecated.daemonset.template.generation';
 
@@ -104,9 +104,7 @@ export const daemonSetStrategy: Strategy = {
   validate(obj) {
     return [...validateObjectMeta(obj.metadata, { namespaced: true }), ...validateDaemonSetSpec(obj.spec)];
   },
-  validateUpdate(obj, old) {
-    return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...immutable(specOf(obj).selector, specOf(old).selector, 'spec.selector')];
-  },
+  validateUpdate: selectorImmutableUpdate,
   validateStatusUpdate(obj, old) {
     return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...validateDaemonSetStatus(obj.status), ...collisionCountDecremented(obj, old)];
   },
@@ -118,9 +116,7 @@ export const daemonSetStrategy: Strategy = {
     { name: 'Available', type: 'integer', description: 'Nodes whose pod is available.' },
     { name: 'Node Selector', type: 'string', description: 'Node labels the pods require.' },
     { name: 'Age', type: 'string', description: 'Time since the object was created.' },
-    { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' },
-    { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' },
-    { name: 'Selector', type: 'string', priority: 1, description: 'Which pods the workload owns.' },
+    ...templateColumns,
   ],
   tableRow(obj, now) {
     const spec = specOf(obj); const st = statusOf(obj);

@@ -8,7 +8,7 @@ import {
   validatePositiveIntOrPercent,
 } from './common';
 import { validateObjectMeta, validateObjectMetaUpdate } from './deps';
-import { defaultTemplate, replicasScale, selectorMatchesTemplate, validateAlwaysRestartingTemplate, validateSelector } from './workload';
+import { defaultTemplate, replicasScale, selectorMatchesTemplate, validateAlwaysRestartingTemplate, validateSelector, templateColumns, selectorImmutableUpdate } from './workload';
 
 export function defaultDeployment(obj: KObject): void {
   const spec = ensureObject(obj, 'spec');
@@ -109,9 +109,7 @@ export const deploymentStrategy: Strategy = {
   validate(obj) {
     return [...validateObjectMeta(obj.metadata, { namespaced: true }), ...validateDeploymentSpec(obj.spec)];
   },
-  validateUpdate(obj, old) {
-    return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...immutable(specOf(obj).selector, specOf(old).selector, 'spec.selector')];
-  },
+  validateUpdate: selectorImmutableUpdate,
   validateStatusUpdate(obj, old) {
     return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...validateDeploymentStatus(obj.status), ...collisionCountDecremented(obj, old)];
   },
@@ -120,9 +118,7 @@ export const deploymentStrategy: Strategy = {
     { name: 'Up-to-date', type: 'string', description: 'Pods already running the current template.' },
     { name: 'Available', type: 'string', description: 'Pods ready for at least minReadySeconds.' },
     { name: 'Age', type: 'string', description: 'Time since the object was created.' },
-    { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' },
-    { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' },
-    { name: 'Selector', type: 'string', priority: 1, description: 'Which pods the workload owns.' },
+    ...templateColumns,
   ],
   tableRow(obj, now) {
     const spec = specOf(obj); const st = statusOf(obj);

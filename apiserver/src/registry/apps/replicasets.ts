@@ -7,7 +7,7 @@ import {
   resetStatusForCreate, selectorConvertible, since, specOf, statusOf,
 } from './common';
 import { validateObjectMeta, validateObjectMetaUpdate } from './deps';
-import { defaultTemplate, replicasScale, selectorMatchesTemplate, validateAlwaysRestartingTemplate, validateSelector } from './workload';
+import { defaultTemplate, replicasScale, selectorMatchesTemplate, validateAlwaysRestartingTemplate, validateSelector, templateColumns, selectorImmutableUpdate } from './workload';
 
 export function defaultReplicaSet(obj: KObject): void {
   const spec = ensureObject(obj, 'spec');
@@ -57,9 +57,7 @@ export const replicaSetStrategy: Strategy = {
   validate(obj) {
     return [...validateObjectMeta(obj.metadata, { namespaced: true }), ...validateReplicaSetSpec(obj.spec)];
   },
-  validateUpdate(obj, old) {
-    return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...immutable(specOf(obj).selector, specOf(old).selector, 'spec.selector')];
-  },
+  validateUpdate: selectorImmutableUpdate,
   validateStatusUpdate(obj, old) {
     return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...validateReplicaSetStatus(obj.status)];
   },
@@ -68,9 +66,7 @@ export const replicaSetStrategy: Strategy = {
     { name: 'Current', type: 'integer', description: 'Pods observed now.' },
     { name: 'Ready', type: 'integer', description: 'Pods that are ready.' },
     { name: 'Age', type: 'string', description: 'Time since the object was created.' },
-    { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' },
-    { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' },
-    { name: 'Selector', type: 'string', priority: 1, description: 'Which pods the workload owns.' },
+    ...templateColumns,
   ],
   tableRow(obj, now) {
     const spec = specOf(obj); const st = statusOf(obj);

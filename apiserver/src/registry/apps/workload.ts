@@ -1,9 +1,9 @@
 // What Deployments, ReplicaSets, StatefulSets and DaemonSets share: pod-template defaulting, the selector checks of
 // ValidateReplicaSetSpec/ValidateDeploymentSpec and ValidatePodTemplateSpecForReplicaSet, and the /scale mapping.
 import { field, type FieldError } from '@mk8s/apimachinery';
-import type { KObject, ScaleSpec } from '../strategy';
-import { isObject, selectorConvertible, selectorIsEmpty, selectorMatches, selectorString, specOf, statusOf } from './common';
-import { defaultPodSpec, validateLabelSelector, validatePodTemplateSpec } from './deps';
+import type { KObject, ScaleSpec, TableColumn } from '../strategy';
+import { immutable, isObject, selectorConvertible, selectorIsEmpty, selectorMatches, selectorString, specOf, statusOf } from './common';
+import { defaultPodSpec, validateLabelSelector, validateObjectMetaUpdate, validatePodTemplateSpec } from './deps';
 
 /** Pod defaults for spec.template.spec (and any nested template), as the decoder applies them. */
 export function defaultTemplate(tpl: unknown): void {
@@ -47,3 +47,15 @@ export const replicasScale: ScaleSpec = {
   statusReplicas: (o: KObject) => (typeof statusOf(o).replicas === 'number' ? statusOf(o).replicas : 0),
   selector: (o: KObject) => (selectorConvertible(specOf(o).selector) ? selectorString(specOf(o).selector) : ''),
 };
+
+/** The wide columns every workload table ends with (upstream's printers share them). */
+export const templateColumns: TableColumn[] = [
+  { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' },
+  { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' },
+  { name: 'Selector', type: 'string', priority: 1, description: 'Which pods the workload owns.' },
+];
+
+/** Update validation of workloads whose selector is fixed at create. */
+export function selectorImmutableUpdate(obj: KObject, old: KObject): FieldError[] {
+  return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...immutable(specOf(obj).selector, specOf(old).selector, 'spec.selector')];
+}
