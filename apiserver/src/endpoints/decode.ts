@@ -4,6 +4,7 @@ import { errors } from '@mk8s/apimachinery';
 import type { GenericStore } from '../registry/store';
 import { bodyKind, parseText } from './negotiation';
 import type { Request, ApiRequest } from './handler';
+import { decodeTypeError } from './typecheck';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore' | null;
 
@@ -36,13 +37,16 @@ export function checkFieldValidation(r: Request, obj: unknown, raw: Buffer, kind
   const info = r.store.info;
   const node = m.schemas.forKind(info.group, info.version, info.kind);
   if (!node) return;
+  // Wrong types fail decoding into the Go types upstream, whatever the fieldValidation mode.
+  const typeError = kind === 'protobuf' ? undefined : decodeTypeError(node, obj);
+  if (typeError) throw errors.badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${typeError}`);
   if (mode === 'Ignore') { pruneUnknownFields(node, obj, true); return; }
   const found = m.checkFields(node, obj, kind === 'json' ? raw.toString() : undefined) as { unknown: string[]; duplicate: string[] };
   const problems = [...found.unknown.map(f => `unknown field "${f}"`), ...found.duplicate.map(f => `duplicate field "${f}"`)];
   if (!problems.length) return;
   if (mode === 'Strict') {
-    const gv = info.group ? `${info.group}/${info.version}` : info.version;
-    throw errors.badRequest(`${info.kind} in version "${gv}" cannot be handled as a ${info.kind}: strict decoding error: ${problems.join(', ')}`);
+    // Upstream names the version alone here (gvk.Version): `Deployment in version "v1"`, not "apps/v1".
+    throw errors.badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${problems.join(', ')}`);
   }
   r.warnings.push(...problems);
   pruneUnknownFields(node, obj, true);
