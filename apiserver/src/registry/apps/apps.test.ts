@@ -223,3 +223,20 @@ test('humanDuration follows upstream buckets', () => {
   expect(humanDuration(50 * 3600_000)).toBe('2d2h');
   expect(humanDuration(-5000)).toBe('<invalid>');
 });
+
+// Status fields without omitempty upstream are serialized as 0 on a fresh object (`kubectl get rs -o yaml`
+// right after create shows `status: {replicas: 0}`); Deployment status fields are all omitempty.
+test('create leaves the non-omitempty status counters at 0', () => {
+  const selector = { matchLabels: { app: 'web' } };
+  const fresh = (s: Strategy, kind: string) => {
+    const o = make(kind, { selector, template: podTemplate() });
+    o.status = { replicas: 7, numberReady: 7 };
+    s.defaults?.(o);
+    s.prepareForCreate?.(o);
+    return o.status;
+  };
+  expect(fresh(replicaSetStrategy, 'ReplicaSet')).toEqual({ replicas: 0 });
+  expect(fresh(statefulSetStrategy, 'StatefulSet')).toEqual({ replicas: 0, availableReplicas: 0 });
+  expect(fresh(daemonSetStrategy, 'DaemonSet')).toEqual({ currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 });
+  expect(fresh(deploymentStrategy, 'Deployment')).toEqual({});
+});

@@ -91,7 +91,8 @@ export const daemonSetStrategy: Strategy = {
   },
   defaults: defaultDaemonSet,
   prepareForCreate(obj) {
-    resetStatusForCreate(obj);
+    // These four counters have no omitempty upstream, so a new DaemonSet shows them as 0.
+    resetStatusForCreate(obj, { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 });
     if (templateGeneration(obj) < 1) setTemplateGeneration(obj, 1);
   },
   prepareForUpdate(obj, old) {

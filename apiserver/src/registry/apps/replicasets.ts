@@ -51,7 +51,8 @@ export const replicaSetStrategy: Strategy = {
     namespaced: true, shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'],
   },
   defaults: defaultReplicaSet,
-  prepareForCreate(obj) { resetStatusForCreate(obj); },
+  // status.replicas has no omitempty upstream: a new ReplicaSet shows `replicas: 0`.
+  prepareForCreate(obj) { resetStatusForCreate(obj, { replicas: 0 }); },
   prepareForUpdate(obj, old) { keepStatusBumpGeneration(obj, old); },
   prepareForStatusUpdate(obj, old) { keepSpec(obj, old); },
   validate(obj) {

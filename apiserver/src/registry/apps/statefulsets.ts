@@ -126,7 +126,8 @@ export const statefulSetStrategy: Strategy = {
     namespaced: true, shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'],
   },
   defaults: defaultStatefulSet,
-  prepareForCreate(obj) { resetStatusForCreate(obj); },
+  // replicas and availableReplicas have no omitempty upstream: a new StatefulSet shows both as 0.
+  prepareForCreate(obj) { resetStatusForCreate(obj, { replicas: 0, availableReplicas: 0 }); },
   prepareForUpdate(obj, old) { keepStatusBumpGeneration(obj, old); },
   prepareForStatusUpdate(obj, old) { keepSpec(obj, old); },
   validate(obj) {

@@ -39,7 +39,8 @@ export const podDisruptionBudgetStrategy: Strategy = {
     group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', singular: 'poddisruptionbudget',
     namespaced: true, shortNames: ['pdb'], subresources: ['status'],
   },
-  prepareForCreate(obj: KObject) { resetStatusForCreate(obj); },
+  // The four counts have no omitempty upstream: a new PodDisruptionBudget shows them as 0.
+  prepareForCreate(obj: KObject) { resetStatusForCreate(obj, { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 }); },
   prepareForUpdate(obj, old) { keepStatusBumpGeneration(obj, old); },
   prepareForStatusUpdate(obj, old) { keepSpec(obj, old); },
   validate(obj) { return [...validateObjectMeta(obj.metadata, { namespaced: true }), ...validatePdbSpec(obj.spec)]; },

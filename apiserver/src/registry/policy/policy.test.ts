@@ -16,7 +16,7 @@ test('minAvailable xor maxUnavailable, percent checks', () => {
 test('create resets status; status update keeps spec; table row', () => {
   const p = make({ minAvailable: '50%' }); p.status = { disruptionsAllowed: 9 };
   pdb.prepareForCreate!(p);
-  expect(p.status).toEqual({});
+  expect(p.status).toEqual({ disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 });
   const upd = JSON.parse(JSON.stringify(p)); upd.spec.minAvailable = 3; upd.status = { disruptionsAllowed: 1 };
   pdb.prepareForStatusUpdate!(upd, p);
   expect(upd.spec.minAvailable).toBe('50%');
