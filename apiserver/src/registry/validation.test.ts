@@ -107,6 +107,19 @@ describe('pod spec', () => {
     expect(s.volumes[1].emptyDir).toEqual({});
     expect(pod().containers[0].imagePullPolicy).toBe('Always');
   });
+  test('projected sources get their defaults (downward API fieldRef apiVersion, token expiry)', () => {
+    const s = pod({ volumes: [{ name: 'p', projected: { sources: [
+      { downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+      { serviceAccountToken: { path: 'token' } },
+      { secret: { name: 'user' } },
+    ] } }] });
+    expect(s.volumes[0].projected).toEqual({ defaultMode: 420, sources: [
+      { downwardAPI: { items: [{ path: 'labels', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.labels' } }] } },
+      { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+      { secret: { name: 'user' } },
+    ] });
+    expect(validatePodSpec(s, 'spec')).toEqual([]);
+  });
   test('a valid spec passes', () => {
     expect(validatePodSpec(pod({ volumes: [{ name: 'v', emptyDir: {} }],
       containers: [{ name: 'app', image: 'nginx', volumeMounts: [{ name: 'v', mountPath: '/data' }], env: [{ name: 'A', value: '1' }] }] }), 'spec')).toEqual([]);

@@ -976,6 +976,16 @@ export function defaultVolume(v: any): void {
   if (isObj(v.downwardAPI) && Array.isArray(v.downwardAPI.items)) {
     for (const it of v.downwardAPI.items) if (isObj(it?.fieldRef)) it.fieldRef.apiVersion ||= 'v1';
   }
+  // Upstream's generated defaulters reach into projected sources too (ObjectFieldSelector, token projection).
+  if (isObj(v.projected) && Array.isArray(v.projected.sources)) {
+    for (const src of v.projected.sources) {
+      if (!isObj(src)) continue;
+      if (isObj(src.downwardAPI) && Array.isArray(src.downwardAPI.items)) {
+        for (const it of src.downwardAPI.items) if (isObj(it?.fieldRef)) it.fieldRef.apiVersion ||= 'v1';
+      }
+      if (isObj(src.serviceAccountToken)) src.serviceAccountToken.expirationSeconds ??= 3600;
+    }
+  }
 }
 
 /** Upstream SetDefaults_PodSpec + container/volume defaults, in place; `isPod` false for a pod template's spec. */
