@@ -38,6 +38,16 @@ describe('pod defaults and create', () => {
       'spec.containers[0].image: Required value',
     ]);
   });
+  test('a pod without spec (a note fragment cut at `...`) fails on its containers, as upstream', () => {
+    const p: KObject = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'default' } };
+    podStrategy.defaults!(p);
+    podStrategy.prepareForCreate!(p);
+    expect(p.spec).toMatchObject({ restartPolicy: 'Always', dnsPolicy: 'ClusterFirst', serviceAccountName: 'default' });
+    expect(strs(podStrategy.validate(p))).toEqual([
+      'metadata.name: Required value: name or generateName is required',
+      'spec.containers: Required value',
+    ]);
+  });
 });
 
 describe('pod updates', () => {

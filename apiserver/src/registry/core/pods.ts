@@ -39,6 +39,9 @@ export function podQOSClass(spec: any): 'BestEffort' | 'Burstable' | 'Guaranteed
 }
 
 function defaults(pod: KObject): void {
+  // PodSpec is a plain struct upstream: a pod sent without spec decodes to an empty one and is defaulted,
+  // so it fails on `spec.containers: Required value` rather than on spec itself.
+  if (pod.spec === undefined || pod.spec === null) pod.spec = {};
   if (!isObj(pod.spec)) return;
   const spec = pod.spec;
   defaultPodSpec(spec);
