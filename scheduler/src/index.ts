@@ -1,1 +1,10 @@
-export {};
+export { Scheduler, nodeChanges } from './scheduler';
+export { parseConfig, loadConfig, ConfigError } from './config';
+export type { SchedulerConfig, ProfileConfig } from './config';
+export { Cache } from './cache';
+export { SchedulingQueue } from './queue';
+export { Profile, numFeasibleNodesToFind } from './profile';
+export { NodeInfo } from './nodeinfo';
+export { newPodInfo } from './podinfo';
+export { hollowNode } from './hollow';
+export type { HollowNodeSpec } from './hollow';
