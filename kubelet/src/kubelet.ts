@@ -1,0 +1,329 @@
+// The kubelet's sync loop (upstream kubelet.go syncLoop/HandlePodCleanups, pleg/generic.go, status_manager.go):
+// pods from the API (watch on spec.nodeName) and the static dir feed per-pod workers; a 1 s relist plus
+// Docker events wake the worker of any pod whose containers changed; housekeeping removes what no longer
+// belongs to a desired pod; status goes to pods/status only when it changed.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Container, Pod, PodStatus } from 'kubernetes-types/core/v1';
+import { EventRecorder, KubeClient, Logger, resources, SharedInformer, StatusError } from '@mk8s/apimachinery';
+import type { DockerRuntime, ObservedContainer } from './runtime/docker';
+import { PodRuntimeView, splitRuntime } from './pod/actions';
+import { Backoff } from './pod/backoff';
+import { DnsSettings } from './pod/dns';
+import type { StartFailure } from './pod/status';
+import { PodWorker } from './pod/worker';
+import { ProbeManager } from './prober/manager';
+
+export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+export const SOURCE_ANNOTATION = 'kubernetes.io/config.source';
+
+export interface PodVolumes {
+  setUpPod(pod: Pod): Promise<void>;
+  mountsFor(pod: Pod, c: Container): { binds: string[]; tmpfs: Record<string, string> };
+  tearDownPod(uid: string): Promise<void>;
+}
+
+export interface KubeletCoreOptions {
+  kube: KubeClient; runtime: DockerRuntime; log: Logger; recorder: EventRecorder; volumes: PodVolumes;
+  nodeName: string; nodeIP: string; rootDir: string; clusterDNS: string[]; clusterDomain: string; pauseImage: string;
+  hostDns: DnsSettings; allocatable: { cpu: string; memory: string };
+  /** Node object uid, for mirror pods' ownerReference. */
+  nodeUid?: () => string | undefined;
+}
+
+const stable = (v: unknown): string => JSON.stringify(v, (_k, x) => x && typeof x === 'object' && !Array.isArray(x)
+  ? Object.fromEntries(Object.keys(x).sort().map(k => [k, x[k]])) : x);
+
+const isMirror = (p: Pod) => !!p.metadata?.annotations?.[MIRROR_ANNOTATION];
+const isStatic = (p: Pod) => p.metadata?.annotations?.[SOURCE_ANNOTATION] === 'file';
+
+export class KubeletCore {
+  readonly kube!: KubeClient; readonly runtime!: DockerRuntime; readonly log!: Logger; readonly volumes!: PodVolumes;
+  readonly nodeName!: string; readonly nodeIP!: string; readonly rootDir!: string; readonly clusterDNS!: string[];
+  readonly clusterDomain!: string; readonly pauseImage!: string; readonly hostDns!: DnsSettings;
+  readonly allocatable!: { cpu: string; memory: string };
+  readonly backoff = new Backoff();
+  readonly imageBackoff = new Backoff();
+  readonly imageFailedAt = new Map<string, number>();
+  readonly views = new Map<string, PodRuntimeView>();
+  readonly workers = new Map<string, PodWorker>();
+  readonly probes: ProbeManager;
+  readonly informer: SharedInformer<any>;
+  private readonly reasons = new Map<string, Map<string, StartFailure>>();
+  private readonly written = new Map<string, string>();
+  private staticPods = new Map<string, Pod>();
+  private staticLoaded = false;
+  private relistSig = new Map<string, string>();
+  private timers: NodeJS.Timeout[] = [];
+  private stopEvents?: () => void;
+  private stopped = false;
+  lastRelist = Date.now();
+
+  constructor(private readonly o: KubeletCoreOptions) {
+    Object.assign(this, {
+      kube: o.kube, runtime: o.runtime, log: o.log, volumes: o.volumes, nodeName: o.nodeName, nodeIP: o.nodeIP, rootDir: o.rootDir,
+      clusterDNS: o.clusterDNS, clusterDomain: o.clusterDomain, pauseImage: o.pauseImage, hostDns: o.hostDns, allocatable: o.allocatable,
+    });
+    this.probes = new ProbeManager(o.runtime, {
+      running: (uid, name) => {
+        const v = this.views.get(uid);
+        const c = v?.containers.find(x => x.name === name);
+        if (!c || c.state !== 'running') return undefined;
+        const pod = this.workers.get(uid)?.pod;
+        return { id: c.id, startedAt: c.startedAt, podIP: pod?.spec?.hostNetwork ? this.nodeIP : v?.sandboxes[0]?.ip };
+      },
+      changed: uid => this.workers.get(uid)?.trigger(),
+      failed: (pod, name, _kind, message) => this.event(pod, 'Warning', 'Unhealthy', message, this.containerSpec(pod, name)),
+    });
+    this.informer = new SharedInformer<any>(o.kube.listWatcher(resources.pods, undefined, { fieldSelector: `spec.nodeName=${o.nodeName}` }),
+      { name: 'kubelet-pods', resyncPeriodMs: 60_000 });
+    this.informer.addEventHandler({
+      add: p => this.podFromApi(p),
+      update: (_o, p) => this.podFromApi(p),
+      delete: p => { const pod = (p as any).obj ?? p; if (!isMirror(pod)) this.podGone(pod.metadata?.uid); },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.informer.run();
+    const loop = (fn: () => Promise<void>, ms: number) => {
+      let busy = false;
+      this.timers.push(setInterval(() => {
+        if (busy || this.stopped) return;
+        busy = true;
+        fn().catch(e => this.log.warn('loop failed', { error: (e as Error).message })).finally(() => { busy = false; });
+      }, ms));
+    };
+    loop(() => this.relist(), 1000);
+    loop(() => this.housekeeping(), 2000);
+    await this.watchDockerEvents();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.stopEvents?.();
+    this.informer.stop();
+    for (const w of this.workers.values()) { w.stop(); this.probes.stopPod(w.uid); }
+  }
+
+  private async watchDockerEvents(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      this.stopEvents = await this.runtime.events(uid => this.workers.get(uid)?.trigger(), () => {
+        if (!this.stopped) setTimeout(() => void this.watchDockerEvents(), 1000);
+      });
+    } catch (e) {
+      this.log.warn('docker events unavailable; relist only', { error: (e as Error).message });
+      if (!this.stopped) setTimeout(() => void this.watchDockerEvents(), 5000);
+    }
+  }
+
+  reasonsFor(uid: string): Map<string, StartFailure> {
+    let m = this.reasons.get(uid);
+    if (!m) { m = new Map(); this.reasons.set(uid, m); }
+    return m;
+  }
+
+  containerSpec(pod: Pod, name: string): Container | undefined {
+    return [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(c => c.name === name);
+  }
+
+  /** Events about a pod, or one of its containers (fieldPath spec.containers{name}). */
+  event(pod: Pod, type: string, reason: string, message: string, c?: Container): void {
+    const target = isStatic(pod) ? this.mirrorName(pod) : pod.metadata?.name;
+    const ref: any = { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata?.namespace, name: target, uid: pod.metadata?.uid };
+    if (c) {
+      const isInit = (pod.spec?.initContainers ?? []).some(x => x.name === c.name);
+      ref.fieldPath = `spec.${isInit ? 'initContainers' : 'containers'}{${c.name}}`;
+    }
+    this.o.recorder.event(ref, type, reason, message);
+  }
+
+  async getOptional(kind: 'configmaps' | 'secrets', ns: string, name: string): Promise<any | undefined> {
+    try { return await this.kube.get((resources as any)[kind], ns, name); } catch (e) {
+      if (e instanceof StatusError && e.code === 404) return undefined;
+      throw e;
+    }
+  }
+
+  // ---- pod sources ----
+
+  private podFromApi(pod: Pod): void {
+    this.log.debug("pod from api", { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, uid: pod.metadata?.uid });
+    if (isMirror(pod)) { this.checkMirror(pod); return; }
+    this.desired(pod);
+  }
+
+  private desired(pod: Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid || this.stopped) return;
+    const w = this.workers.get(uid);
+    if (w) { if (!w.removed) w.update(pod); return; }
+    const phase = pod.status?.phase;
+    // a finished pod we no longer run: nothing to do unless it still has containers or awaits its final delete
+    const nw = new PodWorker(pod, this);
+    this.workers.set(uid, nw);
+    if ((phase === 'Succeeded' || phase === 'Failed') && !pod.metadata?.deletionTimestamp) this.log.debug('adopting finished pod', { pod: nw.key });
+    nw.trigger();
+  }
+
+  private podGone(uid: string | undefined): void {
+    if (!uid) return;
+    const w = this.workers.get(uid);
+    if (!w) return;
+    w.removed = true;
+    w.trigger();
+  }
+
+  /** The static pod set changed (file source). */
+  setStaticPods(pods: Pod[]): void {
+    const next = new Map(pods.filter(p => p.metadata?.uid).map(p => [p.metadata!.uid!, p]));
+    for (const uid of this.staticPods.keys()) if (!next.has(uid)) { this.podGone(uid); void this.deleteMirrorOf(this.staticPods.get(uid)!); }
+    this.staticPods = next;
+    this.staticLoaded = true;
+    for (const p of next.values()) { this.desired(p); void this.ensureMirror(p); }
+  }
+
+  // ---- mirror pods ----
+
+  mirrorName(pod: Pod): string {
+    const n = pod.metadata?.name ?? '';
+    return n.endsWith(`-${this.nodeName.toLowerCase()}`) ? n : `${n}-${this.nodeName.toLowerCase()}`;
+  }
+
+  private async ensureMirror(pod: Pod): Promise<void> {
+    const ns = pod.metadata?.namespace ?? 'default';
+    const name = this.mirrorName(pod);
+    const hash = pod.metadata?.uid ?? '';
+    try {
+      const cur = await this.kube.get<Pod>(resources.pods, ns, name).catch(e => { if (e instanceof StatusError && e.code === 404) return undefined; throw e; });
+      if (cur && cur.metadata?.annotations?.[MIRROR_ANNOTATION] === hash && !cur.metadata?.deletionTimestamp) return;
+      if (cur) await this.kube.delete(resources.pods, ns, name, { gracePeriodSeconds: 0, preconditions: { uid: cur.metadata?.uid } }).catch(() => undefined);
+      const nodeUid = this.o.nodeUid?.();
+      const mirror: Pod = {
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: {
+          name, namespace: ns, labels: pod.metadata?.labels,
+          annotations: { ...(pod.metadata?.annotations ?? {}), [MIRROR_ANNOTATION]: hash },
+          ...(nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: nodeUid, controller: true }] } : {}),
+        },
+        spec: { ...pod.spec!, nodeName: this.nodeName },
+      };
+      await this.kube.create(resources.pods, ns, mirror);
+      this.written.delete(hash);
+      this.workers.get(hash)?.trigger();
+    } catch (e) {
+      this.log.warn('cannot create mirror pod', { pod: `${ns}/${name}`, error: (e as Error).message });
+    }
+  }
+
+  private async deleteMirrorOf(pod: Pod): Promise<void> {
+    const ns = pod.metadata?.namespace ?? 'default';
+    try { await this.kube.delete(resources.pods, ns, this.mirrorName(pod), { gracePeriodSeconds: 0 }); } catch { /* already gone */ }
+  }
+
+  /** A mirror pod seen in the API: recreate it if deleted/outdated, delete it if its static pod is gone. */
+  private checkMirror(mirror: Pod): void {
+    if (!this.staticLoaded) return;
+    const hash = mirror.metadata?.annotations?.[MIRROR_ANNOTATION];
+    const st = hash ? this.staticPods.get(hash) : undefined;
+    if (!st) {
+      const ns = mirror.metadata?.namespace ?? 'default';
+      void this.kube.delete(resources.pods, ns, mirror.metadata!.name!, { gracePeriodSeconds: 0, preconditions: { uid: mirror.metadata?.uid } }).catch(() => undefined);
+      return;
+    }
+    if (mirror.metadata?.deletionTimestamp) void this.ensureMirror(st);
+  }
+
+  // ---- status ----
+
+  /** Writes status to pods/status (the mirror pod for static pods) if it differs from what was written last. */
+  async writeStatus(pod: Pod, status: PodStatus): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    const ns = pod.metadata?.namespace ?? 'default';
+    const name = isStatic(pod) ? this.mirrorName(pod) : pod.metadata?.name ?? '';
+    const sig = stable(status);
+    if (this.written.get(uid) === sig) return;
+    if (!isStatic(pod) && !this.written.has(uid) && stable(pod.status) === sig) { this.written.set(uid, sig); return; }
+    const patch = { status: { ...status, reason: status.reason ?? null, message: status.message ?? null } };
+    try {
+      await this.kube.patch(resources.pods, ns, name, 'merge', patch, { subresource: 'status' });
+      this.written.set(uid, sig);
+      const w = this.workers.get(uid);
+      if (w && !isStatic(pod)) w.pod = { ...w.pod, status };
+    } catch (e) {
+      this.written.delete(uid);
+      if (e instanceof StatusError && e.code === 404) return;
+      this.log.warn('status update failed', { pod: `${ns}/${name}`, error: (e as Error).message });
+    }
+  }
+
+  /** The worker finished terminating: remove the API object (grace 0, uid precondition) and forget the pod. */
+  async finishPod(w: PodWorker): Promise<void> {
+    const pod = w.pod;
+    const uid = w.uid;
+    if (!w.removed && !isStatic(pod)) {
+      try {
+        await this.kube.delete(resources.pods, pod.metadata?.namespace, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid } });
+      } catch (e) {
+        if (!(e instanceof StatusError && (e.code === 404 || e.code === 409))) {
+          this.log.warn('final delete failed; will retry', { pod: w.key, error: (e as Error).message });
+          w.trigger(2000);
+          return;
+        }
+      }
+    }
+    w.stop();
+    this.workers.delete(uid);
+    this.views.delete(uid);
+    this.reasons.delete(uid);
+    this.written.delete(uid);
+    this.probes.stopPod(uid);
+  }
+
+  // ---- PLEG and housekeeping ----
+
+  private async relist(): Promise<void> {
+    const all = await this.runtime.list();
+    this.lastRelist = Date.now();
+    const byPod = new Map<string, ObservedContainer[]>();
+    for (const c of all) { const l = byPod.get(c.podUid) ?? []; l.push(c); byPod.set(c.podUid, l); }
+    const seen = new Set<string>();
+    for (const [uid, cs] of byPod) {
+      seen.add(uid);
+      const sig = cs.map(c => `${c.id}:${c.state}`).sort().join(',');
+      if (this.relistSig.get(uid) !== sig) {
+        this.relistSig.set(uid, sig);
+        const w = this.workers.get(uid);
+        if (w) { this.views.set(uid, splitRuntime(cs)); w.trigger(); }
+      }
+    }
+    for (const uid of this.relistSig.keys()) if (!seen.has(uid)) { this.relistSig.delete(uid); this.workers.get(uid)?.trigger(); }
+  }
+
+  /** Containers of ours whose pod is neither in the API nor static: stopped and removed (HandlePodCleanups). */
+  private async housekeeping(): Promise<void> {
+    this.backoff.gc(); this.imageBackoff.gc();
+    if (!this.informer.hasSynced() || !this.staticLoaded) return;
+    const all = await this.runtime.list();
+    const orphans = all.filter(c => c.podUid && !this.workers.has(c.podUid));
+    // re-check against the cache: a pod may have arrived while we listed
+    const known = new Set(this.informer.lister.list().map((p: Pod) => p.metadata?.uid));
+    const doomed = orphans.filter(c => !known.has(c.podUid) && !this.staticPods.has(c.podUid));
+    if (doomed.length) this.log.info('removing containers of pods that are gone', { containers: doomed.map(c => c.dockerName) });
+    await Promise.all(doomed.filter(c => c.type === 'container').map(c => this.runtime.stop(c.id, 2).catch(() => undefined)));
+    await Promise.all(doomed.map(c => this.runtime.remove(c.id).catch(() => undefined)));
+    for (const uid of new Set(doomed.map(c => c.podUid))) {
+      try { await this.volumes.tearDownPod(uid); } catch { /* next round */ }
+      try { fs.rmSync(path.join(this.rootDir, 'pods', uid), { recursive: true, force: true }); } catch { /* next round */ }
+    }
+  }
+
+  /** For the kubelet API (/pods). */
+  podsSnapshot(): Pod[] {
+    return [...this.workers.values()].map(w => w.pod);
+  }
+
+  markStaticLoaded(): void { this.staticLoaded = true; }
+}
