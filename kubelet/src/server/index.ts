@@ -138,13 +138,15 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     try {
       const parts = containerPath(url.pathname, kind);
       if ((kind !== 'exec' && kind !== 'attach') || !parts) throw new HttpError(404, `404 page not found: ${url.pathname}`);
-      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw new HttpError(400, `upgrade to ${req.headers.upgrade} is not supported: this kubelet speaks WebSocket (${EXEC_PROTOCOLS.join(', ')}), not SPDY`);
-      const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map(s => s.trim());
-      if (!EXEC_PROTOCOLS.some(p => offered.includes(p))) throw new HttpError(400, `no supported WebSocket subprotocol offered (${offered.join(', ') || 'none'}); this kubelet speaks ${EXEC_PROTOCOLS.join(', ')}`);
       const o = streamOptions(url.searchParams);
       const command = url.searchParams.getAll('command');
       if (kind === 'exec' && !command.length) throw new HttpError(400, 'you must specify at least one command for the container');
       const found = await runningContainer(docker, nodeName, opts.podsSnapshot(), ...parts);
+      // Checked last: kubectl retries a failed WebSocket upgrade over SPDY and shows that answer, so the
+      // SPDY attempt must carry the real problem (no such container, ...) when there is one.
+      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw new HttpError(400, `upgrade to ${req.headers.upgrade} is not supported: this kubelet speaks WebSocket (${EXEC_PROTOCOLS.join(', ')}), not SPDY`);
+      const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map(s => s.trim());
+      if (!EXEC_PROTOCOLS.some(p => offered.includes(p))) throw new HttpError(400, `no supported WebSocket subprotocol offered (${offered.join(', ') || 'none'}); this kubelet speaks ${EXEC_PROTOCOLS.join(', ')}`);
       wss.handleUpgrade(req, sock, head, ws => {
         ws.on('error', e => log.debug('exec websocket error', { error: e.message }));
         const run = kind === 'exec' ? runExec(ws, docker, found.id, command, o, log) : runAttach(ws, docker, found.id, o, log);
