@@ -48,7 +48,7 @@ beforeAll(async () => {
   sched = await startScheduler();
 });
 afterAll(async () => {
-  if (sched?.child.pid) process.kill(sched.child.pid, 'SIGKILL');
+  if (sched?.child.pid && sched.child.exitCode === null && sched.child.signalCode === null) process.kill(sched.child.pid, 'SIGKILL');
   kube?.close();
 });
 
