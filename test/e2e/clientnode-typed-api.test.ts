@@ -317,3 +317,32 @@ describe('Watch', () => {
     expect(events[0].obj).toMatchObject({ kind: 'Status', code: 410, reason: 'Expired' });
   });
 });
+
+describe('informer (makeInformer: list, then watch from the list resourceVersion)', () => {
+  it('keeps its cache equal to the server through creates, updates and deletes', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'cn-inf' } } });
+    await core.createNamespacedConfigMap({ namespace: 'cn-inf', body: { metadata: { name: 'pre' }, data: { v: '0' } } });
+    const informer = k8s.makeInformer(kc, '/api/v1/namespaces/cn-inf/configmaps', () => core.listNamespacedConfigMap({ namespace: 'cn-inf' }));
+    const log: string[] = [];
+    informer.on(k8s.ADD, (o) => log.push(`add ${o.metadata?.name}`));
+    informer.on(k8s.UPDATE, (o) => log.push(`update ${o.metadata?.name} ${(o as K8s.V1ConfigMap).data?.v}`));
+    informer.on(k8s.DELETE, (o) => log.push(`delete ${o.metadata?.name}`));
+    let error: unknown;
+    informer.on(k8s.ERROR, (e) => { error = e; });
+    await informer.start();
+    const waitFor = async (n: number) => {
+      const t0 = Date.now();
+      while (log.length < n && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    };
+    await waitFor(1);
+    await core.createNamespacedConfigMap({ namespace: 'cn-inf', body: { metadata: { name: 'live' }, data: { v: '1' } } });
+    await core.patchNamespacedConfigMap({ name: 'pre', namespace: 'cn-inf', body: { data: { v: '2' } } }, patchAs(k8s.PatchStrategy.MergePatch));
+    await core.deleteNamespacedConfigMap({ name: 'live', namespace: 'cn-inf' });
+    await waitFor(4);
+    expect(error).toBeUndefined(); // (stop() itself reports its own abort as an error, so check before)
+    await informer.stop();
+    expect(log).toEqual(['add pre', 'add live', 'update pre 2', 'delete live']);
+    expect(informer.list('cn-inf').map((o) => o.metadata?.name)).toEqual(['pre']);
+    expect((informer.get('pre', 'cn-inf') as K8s.V1ConfigMap).data).toEqual({ v: '2' });
+  });
+});
