@@ -68,3 +68,16 @@ test('table row in both versions', () => {
   expect(autoscalingStrategies.map(s => s.info.version)).toEqual(['v2', 'v1']);
   expect(hpaV1Strategy.info.shortNames).toEqual(['hpa']);
 });
+
+// What a fresh HPA's status serializes as upstream: v2 omits currentReplicas 0 but always writes desiredReplicas
+// and currentMetrics (null); v1 always writes both replica counts.
+test('a new HPA status, as each version writes it', () => {
+  const h2 = v2();
+  hpaV2Strategy.prepareForCreate!(h2);
+  expect(h2.status).toEqual({ desiredReplicas: 0, currentMetrics: null });
+  const h1 = hpaV2ToV1(v2());
+  hpaV1Strategy.prepareForCreate!(h1);
+  expect(h1.status).toEqual({ currentReplicas: 0, desiredReplicas: 0 });
+  expect(hpaV1ToV2(h1).status).toEqual({ desiredReplicas: 0, currentMetrics: null });
+  expect(hpaV2ToV1(hpaV1ToV2(h1)).status).toEqual({ currentReplicas: 0, desiredReplicas: 0 });
+});

@@ -103,8 +103,9 @@ export function hpaV1ToV2(hpa: KObject): KObject {
   const out: KObject = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { ...src.metadata }, spec: JSON.parse(JSON.stringify(v2Spec)) };
   if (Object.keys(annotations).length) out.metadata.annotations = annotations; else delete out.metadata.annotations;
   if (status) {
+    // As upstream's v2 JSON: currentReplicas omitted when 0, currentMetrics null when there are none.
     const v2Status: Record<string, unknown> = { observedGeneration: status.observedGeneration, lastScaleTime: status.lastScaleTime,
-      currentReplicas: status.currentReplicas ?? 0, desiredReplicas: status.desiredReplicas ?? 0 };
+      currentReplicas: status.currentReplicas || undefined, desiredReplicas: status.desiredReplicas ?? 0, currentMetrics: null };
     if (Array.isArray(currentMetrics)) v2Status.currentMetrics = currentMetrics;
     else if (status.currentCPUUtilizationPercentage != null) {
       v2Status.currentMetrics = [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: status.currentCPUUtilizationPercentage } } }];

@@ -165,7 +165,6 @@ const info = {
 };
 
 const common = {
-  prepareForCreate(obj: KObject) { resetStatusForCreate(obj, { currentReplicas: 0, desiredReplicas: 0 }); },
   prepareForUpdate(obj: KObject, old: KObject) { keepStatusBumpGeneration(obj, old); },
   prepareForStatusUpdate(obj: KObject, old: KObject) { keepSpec(obj, old); },
   validateUpdate(obj: KObject, old: KObject) { return validateObjectMetaUpdate(obj.metadata, old.metadata); },
@@ -177,11 +176,15 @@ const common = {
 /** The storage version. */
 export const hpaV2Strategy: Strategy = {
   ...common, info: { ...info, version: 'v2' }, defaults: defaultHpaV2, validate: validateHpaV2, tableRow: hpaRow,
+  // v2 status: currentReplicas is omitempty, desiredReplicas and currentMetrics (null) are always written.
+  prepareForCreate(obj: KObject) { resetStatusForCreate(obj, { desiredReplicas: 0, currentMetrics: null }); },
 };
 
 /** The v1 view: validated and printed through its v2 form. */
 export const hpaV1Strategy: Strategy = {
   ...common, info: { ...info, version: 'v1' }, defaults: defaultHpaV1,
+  // v1 status: both replica counts are always written.
+  prepareForCreate(obj: KObject) { resetStatusForCreate(obj, { currentReplicas: 0, desiredReplicas: 0 }); },
   validate(obj) { const v2 = hpaV1ToV2(obj); defaultHpaV2(v2); return validateHpaV2(v2); },
   tableRow(obj, now) { return hpaRow(hpaV1ToV2(obj), now); },
   storageConversion: { toStorage: hpaV1ToV2, fromStorage: hpaV2ToV1 },
