@@ -232,6 +232,34 @@ describe('what the stored objects look like (kubectl get -o yaml)', () => {
     expect(edited.spec.template.spec.volumes).toEqual([{ name: 'nginx-vol', emptyDir: {} }]);
   });
 
+  it('the commands note 000 runs on its Deployment: set image, scale, autoscale, rollout pause/resume', async () => {
+    const run = async (args: string[]) => {
+      const r = await kube('000', args);
+      if (r.code !== 0) throw new Error(describeRun(args, r));
+      return r.stdout;
+    };
+    expect(await run(['set', 'image', 'deployment/nginx-deployment', 'nginx=nginx:1.16.1'])).toBe('deployment.apps/nginx-deployment image updated\n');
+    expect(await run(['scale', 'deployment/nginx-deployment', '--replicas=10'])).toBe('deployment.apps/nginx-deployment scaled\n');
+    expect(await run(['autoscale', 'deployment/nginx-deployment', '--min=10', '--max=15', '--cpu-percent=80']))
+      .toBe('horizontalpodautoscaler.autoscaling/nginx-deployment autoscaled\n');
+    expect(await run(['rollout', 'pause', 'deployment/nginx-deployment'])).toBe('deployment.apps/nginx-deployment paused\n');
+    expect(await run(['rollout', 'resume', 'deployment/nginx-deployment'])).toBe('deployment.apps/nginx-deployment resumed\n');
+    const dep = await getYaml(['deployment', 'nginx-deployment', '-n', 'seeds-000']);
+    expect(dep.spec).toMatchObject({ replicas: 10, template: { spec: { containers: [expect.objectContaining({ image: 'nginx:1.16.1' })] } } });
+    expect(dep.spec.paused).toBeUndefined();
+
+    // kubectl autoscale posts autoscaling/v1; `get hpa` reads the preferred v2, where a new HPA's status has no
+    // currentReplicas (omitempty) but desiredReplicas and a null currentMetrics.
+    const hpa = await getYaml(['hpa', 'nginx-deployment', '-n', 'seeds-000']);
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec).toEqual({ minReplicas: 10, maxReplicas: 15, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'nginx-deployment' },
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }] });
+    expect(hpa.status).toEqual({ currentMetrics: null, desiredReplicas: 0 });
+    const v1 = await getYaml(['horizontalpodautoscalers.v1.autoscaling', 'nginx-deployment', '-n', 'seeds-000']);
+    expect(v1.spec.targetCPUUtilizationPercentage).toBe(80);
+    expect(v1.status).toEqual({ currentReplicas: 0, desiredReplicas: 0 });
+  });
+
   it('ReplicaSet and DaemonSet: their defaults and the counters upstream always writes', async () => {
     const rs = await getYaml(['rs', 'frontend', '-n', 'seeds-000']);
     expect(rs.metadata).toMatchObject({ generation: 1, labels: { app: 'guestbook', tier: 'frontend' } });
