@@ -1,21 +1,23 @@
 // The gRPC transport: each REST-shaped call becomes the matching RPC of proto/mk8s.proto. The channel
 // reconnects by itself (keepalives detect a dead apiserver), so a component survives apiserver restarts.
-import * as grpc from '@grpc/grpc-js';
+import type * as Grpc from '@grpc/grpc-js';
 import { StatusError, errors } from '../api/errors';
 import type { Transport, Target, Reply, WatchHandle } from './transport';
 import { replyError } from './transport';
 
-// Loaded lazily so that packages using only HTTP never load the proto.
+// Loaded lazily so that programs using only HTTP (mkctl) never load grpc-js or the proto.
+let grpcModule: typeof Grpc | undefined;
+const grpc = (): typeof Grpc => (grpcModule ??= require('@grpc/grpc-js'));
 function proto(): typeof import('@mk8s/proto') { return require('@mk8s/proto'); }
 
-function toStatusError(e: grpc.ServiceError): StatusError {
+function toStatusError(e: Grpc.ServiceError): StatusError {
   const det = e.metadata?.get('grpc-status-details-bin')?.[0];
   if (det) {
     const json = proto().decodeRpcStatus(Buffer.isBuffer(det) ? det : Buffer.from(det));
     if (json) { try { return StatusError.fromStatus(JSON.parse(json.toString())); } catch { /* fall through */ } }
   }
-  if (e.code === grpc.status.UNAVAILABLE) return errors.unavailable(`apiserver unreachable: ${e.details || e.message}`);
-  if (e.code === grpc.status.DEADLINE_EXCEEDED) return errors.timeout(e.details || e.message);
+  if (e.code === grpc().status.UNAVAILABLE) return errors.unavailable(`apiserver unreachable: ${e.details || e.message}`);
+  if (e.code === grpc().status.DEADLINE_EXCEEDED) return errors.timeout(e.details || e.message);
   return errors.internal(e.details || e.message);
 }
 
@@ -34,7 +36,7 @@ export class GrpcTransport implements Transport {
   private readonly client: any;
   constructor(address: string, private readonly userAgent = 'mk8s-client', private readonly timeoutMs = 30_000) {
     const { Client } = proto().kubeService();
-    this.client = new Client(address, grpc.credentials.createInsecure(), {
+    this.client = new Client(address, grpc().credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.keepalive_permit_without_calls': 1,
       'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 5_000,
       'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc.primary_user_agent': userAgent,
@@ -43,9 +45,9 @@ export class GrpcTransport implements Transport {
 
   private call(rpc: string, req: unknown): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      const md = new grpc.Metadata();
+      const md = new (grpc().Metadata)();
       md.set('user-agent', this.userAgent);
-      this.client[rpc](req, md, { deadline: new Date(Date.now() + this.timeoutMs), waitForReady: false }, (err: grpc.ServiceError | null, res: any) => {
+      this.client[rpc](req, md, { deadline: new Date(Date.now() + this.timeoutMs), waitForReady: false }, (err: Grpc.ServiceError | null, res: any) => {
         if (err) return reject(toStatusError(err));
         let body: any;
         try { body = res.object?.length ? JSON.parse(Buffer.from(res.object).toString()) : undefined; } catch { return reject(errors.internal('undecodable reply')); }
@@ -76,7 +78,7 @@ export class GrpcTransport implements Transport {
   }
 
   watch(t: Target, q: Record<string, string | undefined>, onEvent: (ev: { type: string; object: any }) => void, onClose: (err?: Error) => void): WatchHandle {
-    const md = new grpc.Metadata();
+    const md = new (grpc().Metadata)();
     md.set('user-agent', this.userAgent);
     let done = false;
     const close = (err?: Error) => { if (!done) { done = true; onClose(err); } };
@@ -91,7 +93,7 @@ export class GrpcTransport implements Transport {
       try { ev = JSON.parse(Buffer.from(m.frame).toString()); } catch { call.cancel(); close(errors.internal('undecodable watch frame')); return; }
       onEvent(ev);
     });
-    call.on('error', (e: grpc.ServiceError) => close(e.code === grpc.status.CANCELLED ? undefined : toStatusError(e)));
+    call.on('error', (e: Grpc.ServiceError) => close(e.code === grpc().status.CANCELLED ? undefined : toStatusError(e)));
     call.on('end', () => close());
     return { stop: () => { done = true; call.cancel(); } };
   }

@@ -298,7 +298,8 @@ export class GenericStore {
         (!desired.metadata.deletionGracePeriodSeconds) && !this.strategy.holdDeletion?.(clone(desired));
       if (opts.dryRun) return { object: desired, created: false };
       const bytes = this.encode(desired);
-      if (!shouldDelete && kv && bytes.equals(kv.value)) return { object: current, created: false }; // no-op write
+      // A write that changes nothing is not made (same RV, no event); key order does not count as a change.
+      if (!shouldDelete && kv && (bytes.equals(kv.value) || sameJson(desired, current))) return { object: current, created: false };
       const res = shouldDelete
         ? await this.etcd.delete(key, kv!.modRevision).catch(e => { throw storageError(e); })
         : await this.etcd.update(key, bytes, kv!.modRevision, await this.lease()).catch(e => { throw storageError(e); });
@@ -463,6 +464,15 @@ export class GenericStore {
 }
 
 export function fmtTime(d: Date): string { return d.toISOString().replace(/\.\d+Z$/, 'Z'); }
+/** Deep equality of JSON values, ignoring object key order. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter(k => (a as any)[k] !== undefined), kb = Object.keys(b).filter(k => (b as any)[k] !== undefined);
+  return ka.length === kb.length && ka.every(k => sameJson((a as any)[k], (b as any)[k]));
+}
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 // Continue token as upstream: base64url(JSON {v, rv, start}).
