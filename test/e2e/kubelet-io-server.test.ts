@@ -38,7 +38,7 @@ beforeAll(async () => {
   const ref = { name: podName, namespace: 'default', uid: pod.metadata!.uid! };
   await containers.make(ref, 'POD', 0, ['sleep', '600'], { sandbox: true });
   await containers.make(ref, 'app', 0, ['sh', '-c', 'echo first run; exit 2'], { wait: true });
-  await containers.make(ref, 'app', 1, ['sh', '-c', 'echo second run; echo oops >&2; sleep 600']);
+  await containers.make(ref, 'app', 1, ['sh', '-c', 'echo second run; sleep 0.2; echo oops >&2; sleep 600']);
   await containers.make(ref, 'ticker', 0, ['sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done']);
 });
 

@@ -26,7 +26,7 @@ beforeAll(async () => {
   server = await startKubeletServer({ port: 0, bindAddress: '127.0.0.1', docker: (await import('./testutil')).docker, nodeName, log, podsSnapshot: () => pods });
   base = `http://127.0.0.1:${server.port}`;
   await Promise.all([
-    containers.make(LOGS, 'app', 0, ['sh', '-c', 'echo one; sleep 0.05; echo two >&2; sleep 0.05; echo three'], { wait: true }),
+    containers.make(LOGS, 'app', 0, ['sh', '-c', 'echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three'], { wait: true }),
     (async () => {
       await containers.make(CRASH, 'app', 0, ['sh', '-c', 'echo attempt zero; exit 1'], { wait: true });
       await containers.make(CRASH, 'app', 1, ['sh', '-c', 'echo attempt one; sleep 600']);
