@@ -1,6 +1,6 @@
 // PATCH: the four patch types applied to the current object inside the store's CAS loop.
 import * as apimachinery from '@mk8s/apimachinery';
-import { errors, StatusError } from '@mk8s/apimachinery';
+import { errors, field, StatusError } from '@mk8s/apimachinery';
 import { applyJsonPatch } from '../patch/jsonpatch';
 import { applyMergePatch } from '../patch/mergepatch';
 import { applyStrategicMergePatch } from '../patch/strategicpatch';
@@ -9,6 +9,7 @@ import type { KObject } from '../registry/strategy';
 import type { SchemaNode } from '@mk8s/apimachinery';
 import { fmtTime } from '../registry/store';
 import { pruneUnknownFields } from './decode';
+import { decodeTypeError } from './typecheck';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 export const patchTypes: Record<string, PatchType> = {
@@ -74,6 +75,10 @@ export function applyPatch(a: PatchArgs): KObject {
     }
   }
   if (!out || typeof out !== 'object' || Array.isArray(out)) throw errors.badRequest('the patch did not produce an object');
+  // The patched object must still decode into the Go types; upstream reports it as an invalid "patch" (422).
+  const typeSchema = schemaFor(a.store);
+  const typeError = typeSchema && decodeTypeError(typeSchema, out);
+  if (typeError) throw errors.invalid('', '', '', [field.invalid('patch', JSON.stringify(out), typeError)]);
   checkPatchedFields(a, out);
   return out as KObject;
 }
