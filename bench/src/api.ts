@@ -9,6 +9,7 @@
 // The CPU of the apiserver, etcd and this process is sampled from /proc/<pid>/stat during each phase, so the
 // table can say what bounds each figure.
 import * as fs from 'fs';
+import * as os from 'os';
 import http from 'node:http';
 import { execFileSync } from 'child_process';
 import { Etcd3 } from 'etcd3';
@@ -33,20 +34,47 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-interface PhaseCpu { wallS: number; apiserverPct: number; etcdPct: number; benchPct: number }
+interface PhaseCpu { wallS: number; apiserverPct: number; etcdPct: number; benchPct: number; machinePct: number }
 
-/** Runs fn while measuring wall time and the CPU% (100 = one core) of the apiserver, etcd and this process. */
-async function measured<T>(pids: { apiserver: number; etcd: number }, fn: () => Promise<T>): Promise<{ result: T; cpu: PhaseCpu }> {
-  const a0 = cpuSeconds(pids.apiserver), e0 = cpuSeconds(pids.etcd), b0 = process.cpuUsage(), t0 = process.hrtime.bigint();
-  const result = await fn();
-  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
-  const b = process.cpuUsage(b0);
-  const pct = (s: number) => (100 * s) / wallS;
-  return {
-    result,
-    cpu: { wallS, apiserverPct: pct(cpuSeconds(pids.apiserver) - a0), etcdPct: pct(cpuSeconds(pids.etcd) - e0), benchPct: pct((b.user + b.system) / 1e6) },
-  };
+/** Busy and total jiffies of the whole machine (first line of /proc/stat), to see competing load. */
+function machineJiffies(): { busy: number; total: number } {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - (f[4] ?? 0), total }; // minus idle and iowait
 }
+
+/** Wall time and CPU seconds of the apiserver, etcd, this process and the machine, summed over calls. */
+class Meter {
+  private wall = 0; private api = 0; private etcd = 0; private bench = 0; private busy = 0; private total = 0;
+  constructor(private readonly pids: { apiserver: number; etcd: number }) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const a0 = cpuSeconds(this.pids.apiserver), e0 = cpuSeconds(this.pids.etcd), b0 = process.cpuUsage(), m0 = machineJiffies();
+    const t0 = process.hrtime.bigint();
+    const result = await fn();
+    this.wall += Number(process.hrtime.bigint() - t0) / 1e9;
+    const b = process.cpuUsage(b0), m = machineJiffies();
+    this.api += cpuSeconds(this.pids.apiserver) - a0;
+    this.etcd += cpuSeconds(this.pids.etcd) - e0;
+    this.bench += (b.user + b.system) / 1e6;
+    this.busy += m.busy - m0.busy; this.total += m.total - m0.total;
+    return result;
+  }
+  /** CPU% with 100 = one core; machinePct with 100 = all cores busy. */
+  get cpu(): PhaseCpu {
+    const pct = (sec: number) => (100 * sec) / this.wall;
+    return { wallS: this.wall, apiserverPct: pct(this.api), etcdPct: pct(this.etcd), benchPct: pct(this.bench), machinePct: this.total ? (100 * this.busy) / this.total : 0 };
+  }
+}
+
+/** One-shot form of Meter. */
+async function measured<T>(pids: { apiserver: number; etcd: number }, fn: () => Promise<T>): Promise<{ result: T; cpu: PhaseCpu }> {
+  const m = new Meter(pids);
+  const result = await m.run(fn);
+  return { result, cpu: m.cpu };
+}
+
+/** CPU used on the machine by processes other than the three measured, in cores. */
+const othersCores = (cpu: PhaseCpu) => Math.max(0, (cpu.machinePct * NCPU) / 100 - (cpu.apiserverPct + cpu.etcdPct + cpu.benchPct) / 100);
 
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
@@ -59,6 +87,7 @@ const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** What limits a phase, read off the CPU figures (a single-threaded Node process saturates near 100%). */
 function bound(cpu: PhaseCpu): string {
+  if (cpu.machinePct >= 90 && othersCores(cpu) >= 0.5) return `CPU contention (other processes used ${othersCores(cpu).toFixed(1)} of ${NCPU} cores)`;
   if (cpu.apiserverPct >= 85) return 'apiserver CPU (one JS thread saturated)';
   if (cpu.benchPct >= 85) return 'bench client CPU';
   const total = cpu.apiserverPct + cpu.etcdPct + cpu.benchPct;
@@ -72,6 +101,7 @@ function bound(cpu: PhaseCpu): string {
  * share is where the latency goes (the rest is waiting on etcd's round trips).
  */
 function sequentialBound(cpu: PhaseCpu, apiserverWork: string): string {
+  if (cpu.machinePct >= 90 && othersCores(cpu) >= 0.5) return `CPU contention (other processes used ${othersCores(cpu).toFixed(1)} of ${NCPU} cores)`;
   const top = Math.max(cpu.apiserverPct, cpu.benchPct, cpu.etcdPct);
   if (top < 25) return 'etcd latency (round trips)';
   if (top === cpu.apiserverPct) return `apiserver CPU (${apiserverWork})`;
@@ -129,44 +159,65 @@ function createFigures(lat: number[], cpu: PhaseCpu): CreateFigures {
   return { perSec: lat.length / cpu.wallS, p50: percentile(s, 50), p99: percentile(s, 99), cpu };
 }
 
-async function apiCreates(c: Cluster, pids: { apiserver: number; etcd: number }, ns: string, protobuf: boolean): Promise<CreateFigures> {
-  const bodies = Array.from({ length: N_CREATES }, (_, i) =>
-    protobuf ? encodeKubeProtobuf(configMap(ns, i)) : Buffer.from(JSON.stringify(configMap(ns, i))));
+/** One create job per index, for a mode (apiserver JSON, apiserver protobuf, raw etcd). */
+type CreateJob = (i: number) => Promise<void>;
+
+function apiCreateJob(c: Cluster, ns: string, protobuf: boolean): CreateJob {
   const ct = protobuf ? 'application/vnd.kubernetes.protobuf' : 'application/json';
-  const { result, cpu } = await measured(pids, () => pool(N_CREATES, CONCURRENCY, async (i) => {
-    const r = await request(c.apiserver.url, 'POST', `/api/v1/namespaces/${ns}/configmaps`, bodies[i], ct);
+  const body = (i: number) => (protobuf ? encodeKubeProtobuf(configMap(ns, i)) : Buffer.from(JSON.stringify(configMap(ns, i))));
+  return async (i) => {
+    const r = await request(c.apiserver.url, 'POST', `/api/v1/namespaces/${ns}/configmaps`, body(i), ct);
     if (r.status !== 201) throw new Error(`create ${i} (${ct}): ${r.status} ${r.body.toString().slice(0, 300)}`);
-  }));
-  return createFigures(result, cpu);
+  };
 }
 
-/** The bytes the apiserver stores for each object (what a create in namespace ns writes to etcd). */
-async function storedBytes(c: Cluster, ns: string): Promise<Buffer> {
-  const client = new Etcd3({ hosts: c.etcd.endpoint });
-  try {
-    const kv = await client.get(`/registry/configmaps/${ns}/cm-00000`).buffer();
-    if (!kv) throw new Error(`no stored object under /registry/configmaps/${ns}/cm-00000`);
-    return kv;
-  } finally {
-    client.close();
-  }
+/** The bytes the apiserver stored for one of its objects (what a create in namespace ns writes to etcd). */
+async function storedBytes(client: Etcd3, ns: string): Promise<Buffer> {
+  const kv = await client.get(`/registry/configmaps/${ns}/cm-00000`).buffer();
+  if (!kv) throw new Error(`no stored object under /registry/configmaps/${ns}/cm-00000`);
+  return kv;
 }
 
-async function rawEtcdCreates(c: Cluster, pids: { apiserver: number; etcd: number }, sample: Buffer): Promise<CreateFigures> {
+/** The txn the apiserver issues for a create (compare mod_revision == 0, then put), with the bytes it stores. */
+function rawCreateJob(client: Etcd3, value: () => Buffer): CreateJob {
+  return async (i) => {
+    const key = Buffer.from(`/bench-raw/configmaps/raw/cm-${String(i).padStart(5, '0')}`);
+    const r = await client.kv.txn({
+      compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: 0 }],
+      success: [{ request_put: { key, value: value() } }],
+      failure: [],
+    });
+    if (!r.succeeded) throw new Error(`raw create ${i} found the key taken`);
+  };
+}
+
+const ROUNDS = 5;
+
+/**
+ * The three create modes in interleaved rounds (JSON, protobuf, raw; ROUNDS times, N_CREATES/ROUNDS each), so
+ * that load which changes over the run (other processes, etcd's growing database) hits all three alike.
+ */
+async function createPhases(c: Cluster, pids: { apiserver: number; etcd: number }) {
   const client = new Etcd3({ hosts: c.etcd.endpoint });
   try {
-    // Same size of value per key as the apiserver writes (its JSON of the ConfigMap), one txn per key.
-    const keys = Array.from({ length: N_CREATES }, (_, i) => Buffer.from(`/bench-raw/configmaps/raw/cm-${String(i).padStart(5, '0')}`));
     await client.get('/warmup').string(); // connect before timing
-    const { result, cpu } = await measured(pids, () => pool(N_CREATES, CONCURRENCY, async (i) => {
-      const r = await client.kv.txn({
-        compare: [{ key: keys[i], target: 'Mod', result: 'Equal', mod_revision: 0 }],
-        success: [{ request_put: { key: keys[i], value: sample } }],
-        failure: [],
-      });
-      if (!r.succeeded) throw new Error(`raw create ${i} found the key taken`);
-    }));
-    return createFigures(result, cpu);
+    let sample: Buffer | undefined;
+    const modes = [
+      { name: 'json', job: apiCreateJob(c, 'bench-json', false) },
+      { name: 'protobuf', job: apiCreateJob(c, 'bench-pb', true) },
+      { name: 'raw', job: rawCreateJob(client, () => sample!) },
+    ].map((m) => ({ ...m, meter: new Meter(pids), lat: [] as number[] }));
+    const per = Math.ceil(N_CREATES / ROUNDS);
+    for (let r = 0; r < ROUNDS; r++) {
+      const from = r * per, to = Math.min(N_CREATES, from + per);
+      for (const m of modes) {
+        if (m.name === 'raw') sample ??= await storedBytes(client, 'bench-json');
+        const lat = await m.meter.run(() => pool(to - from, CONCURRENCY, (k) => m.job(from + k)));
+        m.lat.push(...lat);
+      }
+    }
+    const fig = (name: string) => { const m = modes.find((x) => x.name === name)!; return createFigures(m.lat, m.meter.cpu); };
+    return { json: fig('json'), pb: fig('protobuf'), raw: fig('raw'), valueBytes: sample!.length };
   } finally {
     client.close();
   }
@@ -174,19 +225,27 @@ async function rawEtcdCreates(c: Cluster, pids: { apiserver: number; etcd: numbe
 
 interface ListFigures { p50: number; p99: number; bytes: number; cpu: PhaseCpu }
 
-async function lists(c: Cluster, pids: { apiserver: number; etcd: number }, ns: string, query: string): Promise<ListFigures> {
-  let bytes = 0;
-  const once = async () => {
-    const r = await request(c.apiserver.url, 'GET', `/api/v1/namespaces/${ns}/configmaps${query}`);
-    if (r.status !== 200) throw new Error(`list ${query}: ${r.status}`);
-    bytes = r.body.length;
+/** LIST_RUNS of each query, alternating between them; every reply must hold all N_CREATES items. */
+async function lists(c: Cluster, pids: { apiserver: number; etcd: number }, ns: string, queries: string[]): Promise<ListFigures[]> {
+  const state = queries.map((q) => ({ q, meter: new Meter(pids), lat: [] as number[], bytes: 0 }));
+  const once = async (q: string) => {
+    const r = await request(c.apiserver.url, 'GET', `/api/v1/namespaces/${ns}/configmaps${q}`);
+    if (r.status !== 200) throw new Error(`list ${q}: ${r.status}`);
     return r.body;
   };
-  const first = JSON.parse((await once()).toString());
-  if (first.items.length !== N_CREATES) throw new Error(`list ${query} returned ${first.items.length} items, want ${N_CREATES}`);
-  const { result, cpu } = await measured(pids, () => pool(LIST_RUNS, 1, async () => { await once(); }));
-  const s = sortNum(result);
-  return { p50: percentile(s, 50), p99: percentile(s, 99), bytes, cpu };
+  for (const st of state) {
+    const first = JSON.parse((await once(st.q)).toString());
+    if (first.items.length !== N_CREATES) throw new Error(`list ${st.q} returned ${first.items.length} items, want ${N_CREATES}`);
+  }
+  for (let i = 0; i < LIST_RUNS; i++) {
+    for (const st of state) {
+      const t = nowMs();
+      const body = await st.meter.run(() => once(st.q));
+      st.lat.push(nowMs() - t);
+      st.bytes = body.length;
+    }
+  }
+  return state.map((st) => { const sorted = sortNum(st.lat); return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), bytes: st.bytes, cpu: st.meter.cpu }; });
 }
 
 interface WatchFigures { p50: number; p99: number; p99FromSend: number; max: number; early: number; delivered: number; cpu: PhaseCpu }
@@ -275,6 +334,7 @@ export async function main(): Promise<void> {
   });
   try {
     const pids = { apiserver: c.apiserver.pid, etcd: c.etcd.pid };
+    const loadBefore = os.loadavg()[0];
     for (const ns of ['bench-json', 'bench-pb']) {
       const r = await request(c.apiserver.url, 'POST', '/api/v1/namespaces', Buffer.from(JSON.stringify({ metadata: { name: ns } })));
       if (r.status !== 201) throw new Error(`namespace ${ns}: ${r.status} ${r.body}`);
@@ -284,23 +344,17 @@ export async function main(): Promise<void> {
       await request(c.apiserver.url, 'POST', '/api/v1/namespaces/default/configmaps', Buffer.from(JSON.stringify(configMap('default', i))));
     });
 
-    console.error(`[bench api] ${N_CREATES} creates x ${CONCURRENCY} clients: apiserver JSON ...`);
-    const json = await apiCreates(c, pids, 'bench-json', false);
-    console.error('[bench api] apiserver protobuf ...');
-    const pb = await apiCreates(c, pids, 'bench-pb', true);
-    const sample = await storedBytes(c, 'bench-json');
-    console.error(`[bench api] raw etcd txn creates (${sample.length}-byte values) ...`);
-    const raw = await rawEtcdCreates(c, pids, sample);
+    console.error(`[bench api] ${N_CREATES} creates x ${CONCURRENCY} clients each: apiserver JSON, protobuf, raw etcd (${ROUNDS} interleaved rounds) ...`);
+    const { json, pb, raw, valueBytes } = await createPhases(c, pids);
     console.error('[bench api] lists ...');
-    const listConsistent = await lists(c, pids, 'bench-json', '');
-    const listCached = await lists(c, pids, 'bench-json', '?resourceVersion=0');
+    const [listConsistent, listCached] = await lists(c, pids, 'bench-json', ['', '?resourceVersion=0']);
     console.error(`[bench api] watch fan-out: ${WATCHERS} watchers x ${UPDATES} updates ...`);
     const watch = await watchFanout(c, pids);
 
     const ratio = json.perSec / raw.perSec;
-    const cpuCell = (p: PhaseCpu) => `api ${p.apiserverPct.toFixed(0)}% etcd ${p.etcdPct.toFixed(0)}% bench ${p.benchPct.toFixed(0)}%`;
+    const cpuCell = (p: PhaseCpu) => `api ${p.apiserverPct.toFixed(0)}% etcd ${p.etcdPct.toFixed(0)}% bench ${p.benchPct.toFixed(0)}% (machine ${p.machinePct.toFixed(0)}%)`;
     const rows: string[][] = [
-      ['phase', 'rate/s', 'p50 ms', 'p99 ms', 'CPU (100% = 1 core)', 'bounded by'],
+      ['phase', 'rate/s', 'p50 ms', 'p99 ms', 'CPU (100% = 1 core; machine 100% = all cores)', 'bounded by'],
       ['raw etcd txn create (etcd3 client)', raw.perSec.toFixed(0), raw.p50.toFixed(1), raw.p99.toFixed(1), cpuCell(raw.cpu), bound(raw.cpu)],
       ['apiserver create, JSON body', json.perSec.toFixed(0), json.p50.toFixed(1), json.p99.toFixed(1), cpuCell(json.cpu), bound(json.cpu)],
       ['apiserver create, protobuf body', pb.perSec.toFixed(0), pb.p50.toFixed(1), pb.p99.toFixed(1), cpuCell(pb.cpu), bound(pb.cpu)],
@@ -311,16 +365,18 @@ export async function main(): Promise<void> {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     console.log(rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ')).join('\n'));
     console.log(`apiserver/raw etcd create throughput: JSON ${ratio.toFixed(2)}, protobuf ${(pb.perSec / raw.perSec).toFixed(2)}; ` +
-      `raw etcd = txn(compare mod_revision=0, put) per key, the same txn and value size the apiserver writes`);
+      `raw etcd = txn(compare mod_revision=0, put) per key through the etcd3 client, the apiserver's txn with its stored ${valueBytes}-byte value; ${ROUNDS} interleaved rounds`);
     console.log(`LIST response ${(listConsistent.bytes / 1e6).toFixed(2)} MB; watch: ${watch.delivered} events delivered, ` +
       `${watch.early} arrived before the write's response (counted as 0 ms), p99 from request send ${watch.p99FromSend.toFixed(1)} ms, max ${watch.max.toFixed(1)} ms`);
-    console.log(`machine: ${NCPU} CPUs shared by etcd, the apiserver and this client`);
+    const loadAfter = os.loadavg()[0];
+    console.log(`machine: ${NCPU} CPUs shared by etcd, the apiserver and this client; 1-min load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after` +
+      (Math.max(loadBefore, loadAfter) > NCPU ? ' (other work competed for the CPUs: figures are pessimistic)' : ''));
 
     const goal = (target: string, value: number, met: boolean) => ({ target, value: round(value, 3), met });
     const out = {
       bench: 'api',
       figures: {
-        creates: N_CREATES, concurrency: CONCURRENCY, cpus: NCPU,
+        creates: N_CREATES, concurrency: CONCURRENCY, cpus: NCPU, load_avg_1m_before: round(loadBefore, 1), load_avg_1m_after: round(loadAfter, 1),
         raw_etcd_creates_per_s: round(raw.perSec, 1), raw_etcd_create_p50_ms: round(raw.p50), raw_etcd_create_p99_ms: round(raw.p99),
         json_creates_per_s: round(json.perSec, 1), json_create_p50_ms: round(json.p50), json_create_p99_ms: round(json.p99),
         protobuf_creates_per_s: round(pb.perSec, 1), protobuf_create_p50_ms: round(pb.p50), protobuf_create_p99_ms: round(pb.p99),
@@ -332,6 +388,10 @@ export async function main(): Promise<void> {
         apiserver_cpu_pct: {
           raw: round(raw.cpu.apiserverPct, 0), json: round(json.cpu.apiserverPct, 0), protobuf: round(pb.cpu.apiserverPct, 0),
           list_consistent: round(listConsistent.cpu.apiserverPct, 0), list_rv0: round(listCached.cpu.apiserverPct, 0), watch: round(watch.cpu.apiserverPct, 0),
+        },
+        machine_busy_pct: {
+          raw: round(raw.cpu.machinePct, 0), json: round(json.cpu.machinePct, 0), protobuf: round(pb.cpu.machinePct, 0),
+          list_consistent: round(listConsistent.cpu.machinePct, 0), list_rv0: round(listCached.cpu.machinePct, 0), watch: round(watch.cpu.machinePct, 0),
         },
         etcd_cpu_pct: {
           raw: round(raw.cpu.etcdPct, 0), json: round(json.cpu.etcdPct, 0), protobuf: round(pb.cpu.etcdPct, 0),

@@ -205,6 +205,21 @@ describe('addressing, methods and media types', () => {
   });
 });
 
+describe('patches that break the types', () => {
+  it('a merge patch of pods/status with phase: 5 is 422 naming the patch, and nothing is stored', async () => {
+    const pod = { metadata: { name: 'typed' }, spec: { containers: [{ name: 'c', image: 'x' }] } };
+    expect((await send('POST', '/api/v1/namespaces/default/pods', 'application/json', JSON.stringify(pod))).status).toBe(201);
+    const r = await send('PATCH', '/api/v1/namespaces/default/pods/typed/status', 'application/merge-patch+json', '{"status":{"phase":5}}');
+    expectStatus(r, 422, 'Invalid', 'json: cannot unmarshal number into Go struct field PodStatus.status.phase of type string');
+    expect(r.json.details.causes[0].field).toBe('patch');
+    const jp = await send('PATCH', '/api/v1/namespaces/default/pods/typed', 'application/json-patch+json', '[{"op":"replace","path":"/spec","value":"x"}]');
+    expectStatus(jp, 422, 'Invalid', 'Go struct field Pod.spec of type v1.PodSpec');
+    const stored = await send('GET', '/api/v1/namespaces/default/pods/typed');
+    expect(stored.json.status.phase).toBe('Pending');
+    await expectServing();
+  });
+});
+
 describe('query parameters', () => {
   it.each([
     ['labelSelector=a in (b', 'unable to parse requirement'],
