@@ -129,10 +129,14 @@ export class PodWorker {
     }
 
     let sandbox = actions.createSandbox ? undefined : view.sandboxes[0];
+    const T = (m: string) => this.k.log.debug(`timing ${m}`, { pod: this.key, ms: Math.round(performance.now() - t0) });
+    const t0 = performance.now();
     if (actions.createSandbox) {
       sandbox = await this.createSandbox(actions.sandboxAttempt);
       if (!sandbox) return 3000;
-      view = await this.observe();
+      T('sandbox');
+      view = { sandboxes: [sandbox, ...view.sandboxes], containers: view.containers };
+      this.k.views.set(this.uid, view);
     }
     if (sandbox && sandbox.state === 'running' && (actions.nextInit || actions.containersToStart.length)) {
       this.writeHosts(sandbox);
@@ -144,9 +148,12 @@ export class PodWorker {
         const r = await this.startContainer(this.specOf(name)!, false, view, sandbox);
         if (r) want(r);
       }
+      T('containers');
       view = await this.observe();
+      T('observe');
     }
     await this.k.writeStatus(pod, this.status(view, podFailure));
+    T('status');
     if (ads !== undefined && start !== undefined) want(start + ads * 1000 - Date.now() + 50);
     for (const r of reasons.values()) if (r.retryAt) want(r.retryAt - Date.now());
     return retry;
