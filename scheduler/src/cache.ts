@@ -6,7 +6,7 @@
 // cycle reads the live NodeInfos and no snapshot copy is needed.
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { NodeInfo } from './nodeinfo';
-import { newPodInfo, PodInfo, podKey } from './podinfo';
+import { AffinityTerm, newPodInfo, PodInfo, podKey } from './podinfo';
 
 interface PodState { info: PodInfo; nodeName: string; assumed: boolean; bindingFinished: boolean }
 
@@ -16,6 +16,13 @@ export class Cache {
   private list: NodeInfo[] | undefined;
   /** image name -> names of nodes that have it (ImageLocality spreads the score by this). */
   readonly imageNodes = new Map<string, Set<string>>();
+  /**
+   * Pods grouped by namespace+labels, with how many of each group sit on each node: a term is matched once per
+   * group instead of once per pod (InterPodAffinity's counts over the whole cluster).
+   */
+  readonly labelSets = new Map<string, { sample: PodInfo; perNode: Map<string, number> }>();
+  /** Distinct required anti-affinity terms of placed pods, with how many pods carry each on each node. */
+  readonly antiTerms = new Map<string, { term: AffinityTerm; perNode: Map<string, number> }>();
   /** Namespace labels for affinity terms with a namespaceSelector. */
   readonly namespaceLabels = new Map<string, Record<string, string>>();
 
@@ -79,6 +86,24 @@ export class Cache {
   private place(info: PodInfo, nodeName: string, assumed: boolean) {
     this.nodeFor(nodeName).addPod(info);
     this.podStates.set(info.key, { info, nodeName, assumed, bindingFinished: false });
+    this.index(info, nodeName, 1);
+  }
+
+  private index(info: PodInfo, nodeName: string, by: number) {
+    const bumpNode = (perNode: Map<string, number>) => {
+      const n = (perNode.get(nodeName) ?? 0) + by;
+      if (n > 0) perNode.set(nodeName, n); else perNode.delete(nodeName);
+    };
+    let set = this.labelSets.get(info.labelsSig);
+    if (!set) this.labelSets.set(info.labelsSig, set = { sample: info, perNode: new Map() });
+    bumpNode(set.perNode);
+    if (set.perNode.size === 0) this.labelSets.delete(info.labelsSig);
+    for (const t of info.requiredAntiAffinity) {
+      let e = this.antiTerms.get(t.sig);
+      if (!e) this.antiTerms.set(t.sig, e = { term: t, perNode: new Map() });
+      bumpNode(e.perNode);
+      if (e.perNode.size === 0) this.antiTerms.delete(t.sig);
+    }
   }
 
   private unplace(key: string) {
@@ -86,6 +111,7 @@ export class Cache {
     if (!st) return;
     const ni = this.nodes.get(st.nodeName);
     ni?.removePod(key);
+    this.index(st.info, st.nodeName, -1);
     if (ni && !ni.node && ni.pods.size === 0) this.nodes.delete(st.nodeName);
     this.podStates.delete(key);
   }

@@ -28,7 +28,8 @@ export function quantity(s: string | number): { value: number; milli: number } {
   const key = String(s);
   let q = quantityCache.get(key);
   if (!q) {
-    const parsed = parseQuantity(key);
+    let parsed;
+    try { parsed = parseQuantity(key); } catch (e) { throw new Error(`quantity ${JSON.stringify(key)}: ${(e as Error).message}`); }
     q = { value: Math.ceil(parsed.asApproximateFloat64()), milli: parsed.milliValue() };
     if (quantityCache.size > 10_000) quantityCache.clear();
     quantityCache.set(key, q);
@@ -116,6 +117,8 @@ export interface AffinityTerm {
   /** undefined: no namespace selector; an empty selector matches every namespace. */
   namespaceSelector?: LabelSelector;
   topologyKey: string;
+  /** Identity of the term (same selector, namespaces and key = same answers), for per-cycle memoisation. */
+  sig: string;
 }
 export interface WeightedAffinityTerm extends AffinityTerm { weight: number }
 
@@ -129,7 +132,15 @@ function compileTerm(pod: Pod, t: PodAffinityTerm): AffinityTerm {
     namespaces,
     namespaceSelector: t.namespaceSelector == null ? undefined : selectorFromLabelSelector(t.namespaceSelector),
     topologyKey: t.topologyKey,
+    sig: JSON.stringify([t.labelSelector ?? null, [...namespaces].sort(), t.namespaceSelector ?? null, t.topologyKey,
+      (t as { matchLabelKeys?: string[] }).matchLabelKeys?.map(k => pod.metadata?.labels?.[k]) ?? null]),
   };
+}
+
+/** Namespace and labels of a pod as one string: pods with the same one answer every term alike. */
+export function labelsSignature(pod: Pod): string {
+  const l = pod.metadata?.labels ?? {};
+  return `${pod.metadata?.namespace ?? 'default'}\u0000${Object.keys(l).sort().map(k => `${k}=${l[k]}`).join(',')}`;
 }
 
 // matchLabelKeys / mismatchLabelKeys (1.29+): the incoming pod's own values narrow the selector.
@@ -154,6 +165,7 @@ export function termMatches(term: AffinityTerm, pod: Pod, nsLabels: (ns: string)
 
 export interface PodInfo {
   key: string;
+  labelsSig: string;
   pod: Pod;
   priority: number;
   requests: Resources;
@@ -185,6 +197,7 @@ export function newPodInfo(pod: Pod): PodInfo {
     (list ?? []).map(w => ({ ...compileTerm(pod, w.podAffinityTerm), weight: w.weight }));
   return {
     key: podKey(pod),
+    labelsSig: labelsSignature(pod),
     pod,
     priority: pod.spec?.priority ?? 0,
     requests,

@@ -27,22 +27,28 @@ export function interPodAffinity(args: { hardPodAffinityWeight?: number } | unde
     events: () => ['NodeAdd', 'NodeLabel', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete'],
     preFilter(state: CycleState, pod, nodes) {
       const s: FilterState = { affinity: new Map(), antiAffinity: new Map(), existingAnti: new Map(), affinityMatchesSelf: false };
-      // existing pods whose required anti-affinity selects the incoming pod
-      for (const node of nodes) {
-        if (node.podsWithRequiredAntiAffinity.size === 0) continue;
-        for (const ex of node.podsWithRequiredAntiAffinity) {
-          for (const t of ex.requiredAntiAffinity) {
-            const tv = node.labels[t.topologyKey];
-            if (tv !== undefined && termMatches(t, pod.pod, ns)) bump(s.existingAnti, t.topologyKey, tv, 1);
-          }
+      // existing pods whose required anti-affinity selects the incoming pod: each distinct term once (the cache
+      // keeps, per term, how many pods carry it on each node)
+      const cache = handle.cache;
+      for (const { term, perNode } of cache.antiTerms.values()) {
+        if (!termMatches(term, pod.pod, ns)) continue;
+        for (const [nodeName, n] of perNode) {
+          const tv = cache.nodeInfo(nodeName)?.labels[term.topologyKey];
+          if (tv !== undefined) bump(s.existingAnti, term.topologyKey, tv, n);
         }
       }
       const req = pod.requiredAffinity; const anti = pod.requiredAntiAffinity;
       if (req.length || anti.length) {
-        for (const node of nodes) {
-          for (const ex of node.pods.values()) {
-            if (req.length && matchesAll(req, ex)) for (const t of req) { const tv = node.labels[t.topologyKey]; if (tv !== undefined) bump(s.affinity, t.topologyKey, tv, 1); }
-            for (const t of anti) { const tv = node.labels[t.topologyKey]; if (tv !== undefined && termMatches(t, ex.pod, ns)) bump(s.antiAffinity, t.topologyKey, tv, 1); }
+        // pods with the same namespace and labels answer alike: match each label set once
+        for (const { sample, perNode } of cache.labelSets.values()) {
+          const aff = req.length > 0 && matchesAll(req, sample);
+          const antiHits = anti.filter(t => termMatches(t, sample.pod, ns));
+          if (!aff && antiHits.length === 0) continue;
+          for (const [nodeName, n] of perNode) {
+            const labels = cache.nodeInfo(nodeName)?.labels;
+            if (!labels) continue;
+            if (aff) for (const t of req) { const tv = labels[t.topologyKey]; if (tv !== undefined) bump(s.affinity, t.topologyKey, tv, n); }
+            for (const t of antiHits) { const tv = labels[t.topologyKey]; if (tv !== undefined) bump(s.antiAffinity, t.topologyKey, tv, n); }
           }
         }
         s.affinityMatchesSelf = matchesAll(req, pod);
