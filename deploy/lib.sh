@@ -167,6 +167,13 @@ clean_test_leftovers() {
   fi
 }
 
+# A network-namespace lab (deploy/lab/netns-lab.sh) whose owner (a test process) is gone: take it down.
+clean_lab_leftovers() {
+  local lab="$MK8S_REPO/deploy/lab/netns-lab.sh"
+  [ "$(id -u)" = 0 ] && [ -x "$lab" ] || return 0
+  if "$lab" leftovers; then step "lab leftovers: a lab whose owner is gone; $lab down"; "$lab" down >/dev/null || die "$lab down failed"; fi
+}
+
 # --- the cluster's own processes ---------------------------------------------------------------------
 MK8S_COMPONENTS=(scheduler controller-manager kubelet proxy)   # started after the apiserver, in this order
 

@@ -16,6 +16,7 @@ report_kubectl
 ensure_dockerd
 ensure_images
 clean_test_leftovers
+clean_lab_leftovers
 
 # Everything the harness starts goes under this run's own root, so it can all be killed at the end.
 run_root=$(mktemp -d /tmp/mk8s-test-run-XXXXXX)

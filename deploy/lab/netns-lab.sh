@@ -246,6 +246,6 @@ case "${1:-}" in   # one lab operation at a time (two test runs or a test and a 
   up|down|check) exec 9>$LOCK_FILE; flock -w 120 9 || die "another netns-lab.sh holds $LOCK_FILE for 120 s" ;;
 esac
 case "${1:-}" in
-  up) up "${2:-2}" ;; down) down ;; check) check ;; status) status ;; leftovers) leftovers ;;
+  up) up "${2:-2}" ;; down) down ;; check) check ;; status) status ;; leftovers) if leftovers; then exit 0; else exit 1; fi ;;
   *) echo "usage: $0 up [N] | down | status | check | leftovers" >&2; exit 2 ;;
 esac
