@@ -27,7 +27,7 @@ const gv = (group: string, version: string) => (group ? `${group}/${version}` : 
 export function apiResourceList(reg: Registry, group: string, version: string) {
   const resources: unknown[] = [];
   for (const info of reg.resources(group, version)) {
-    const r: Record<string, unknown> = { name: info.resource, singularName: info.singular, namespaced: info.namespaced, kind: info.kind, verbs: ALL_VERBS };
+    const r: Record<string, unknown> = { name: info.resource, singularName: info.singular, namespaced: info.namespaced, kind: info.kind, verbs: info.verbs ?? ALL_VERBS };
     if (info.shortNames?.length) r.shortNames = info.shortNames;
     if (info.categories?.length) r.categories = info.categories;
     resources.push(r);
@@ -69,7 +69,7 @@ export function aggregatedDiscovery(reg: Registry, core: boolean, version: 'v2' 
       resources: reg.resources(g.name, v).map(info => {
         const r: Record<string, unknown> = {
           resource: info.resource, responseKind: { group: info.group, version: info.version, kind: info.kind },
-          scope: info.namespaced ? 'Namespaced' : 'Cluster', singularResource: info.singular, verbs: ALL_VERBS,
+          scope: info.namespaced ? 'Namespaced' : 'Cluster', singularResource: info.singular, verbs: info.verbs ?? ALL_VERBS,
         };
         if (info.shortNames?.length) r.shortNames = info.shortNames;
         if (info.categories?.length) r.categories = info.categories;

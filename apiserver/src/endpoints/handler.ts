@@ -197,6 +197,7 @@ export async function serveResource(ctx: HandlerContext, req: ApiRequest, out: A
     return h(r, reply);
   }
   const sub = info.subresource; // 'status' or undefined
+  if (!sub && ri.verbs && !ri.verbs.includes(info.verb)) throw errors.methodNotAllowed();
   switch (info.verb) {
     case 'get': {
       const obj = await store.get(ns, info.name!);

@@ -17,9 +17,13 @@ export class PatchApplyError extends StatusError {
   }
 }
 
-/** Errors that upstream does not map to a Status: the generic handler answers 500 with an empty reason. */
+/**
+ * Patches that cannot be applied for reasons upstream leaves unmapped (it answers 500 with an empty reason, e.g.
+ * `map: ... does not contain declared merge key: name`). A bad patch is the client's error, and our rule is never a
+ * 500 for bad input: 400 BadRequest with upstream's message.
+ */
 export class PatchServerError extends StatusError {
-  constructor(message: string) { super(500, '', message); }
+  constructor(message: string) { super(400, 'BadRequest', message); }
 }
 
 export const badRequest = (msg: string) => errors.badRequest(msg);

@@ -163,7 +163,7 @@ describe('serverSideApply', () => {
     const dup = deployConfig() as Obj;
     dup.spec.template.spec.containers.push({ name: 'nginx', image: 'x' });
     const e2 = conflictOf(() => serverSideApply({ live: undefined, applied: dup, manager: 'a', force: false, schema: deployment, now: T0 }));
-    expect(e2.code).toBe(500);
+    expect(e2.code).toBe(400);
     expect(e2.message).toBe('failed to create typed patch object (apps/v1, Kind=Deployment): .spec.template.spec.containers: duplicate entries for key [name="nginx"]');
   });
 

@@ -53,11 +53,11 @@ describe('strategic merge patch: maps and scalars', () => {
   it('$patch: delete on a map leaves an empty map', () => {
     expect(smp(basePod(), { metadata: { labels: { $patch: 'delete' } } }).metadata.labels).toEqual({});
   });
-  it('an unknown $patch directive in a map is a 500 with the upstream message', () => {
+  it('an unknown $patch directive in a map is a 400 with the upstream message (upstream: 500; never a 500 for bad input here)', () => {
     const e = failure(() => smp(basePod(), { metadata: { labels: { $patch: 'merge' } } }));
     expect(e).toBeInstanceOf(PatchServerError);
-    expect(e.code).toBe(500);
-    expect(e.reason).toBe('');
+    expect(e.code).toBe(400);
+    expect(e.reason).toBe('BadRequest');
     expect(e.message).toBe('unknown patch type: merge in map: map[$patch:merge]');
   });
 });
@@ -124,7 +124,7 @@ describe('strategic merge patch: lists merged by key', () => {
     const doc = { spec: { containers: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] } };
     const e = failure(() => smp(doc, { spec: { '$setElementOrder/containers': [{ name: 'a' }, { name: 'b' }, { name: 'c' }],
       containers: [{ name: 'c', image: '1' }, { name: 'a', image: '2' }] } }));
-    expect(e.code).toBe(500);
+    expect(e.code).toBe(400);
     expect(e.message).toContain("doesn't match $setElementOrder list");
   });
   // Cases from upstream's strategicpatch tests (three-way patches applied to the current object): the order of the
@@ -162,9 +162,9 @@ describe('strategic merge patch: lists merged by key', () => {
     const e = failure(() => smp(basePod(), { spec: { containers: [{ name: 'app', $patch: 'merge' }] } }));
     expect(e.message).toBe('merging lists cannot yet be specified in the patch');
   });
-  it('a patch item without the merge key is the 500 upstream answers', () => {
+  it('a patch item without the merge key is a 400 with the message upstream answers (with a 500)', () => {
     const e = failure(() => smp(basePod(), { spec: { containers: [{ image: 'httpd' }] } }));
-    expect(e.code).toBe(500);
+    expect(e.code).toBe(400);
     expect(e.message).toBe('map: map[image:httpd] does not contain declared merge key: name');
   });
   it('a delete directive without the merge key is refused', () => {
@@ -227,7 +227,7 @@ describe('strategic merge patch: primitive lists and atomic lists', () => {
   });
   it('mixed element types are refused', () => {
     const e = failure(() => smp({ metadata: { finalizers: ['a'] } }, { metadata: { finalizers: [1] } }));
-    expect(e.code).toBe(500);
+    expect(e.code).toBe(400);
     expect(e.message).toContain('list element types are not identical');
   });
 });

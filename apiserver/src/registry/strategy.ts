@@ -28,7 +28,9 @@ export interface ResourceInfo {
   /** Subresources served besides the main resource: 'status', 'scale', 'binding', 'eviction', 'log', 'exec', ... */
   subresources?: string[];
   /** Other versions the same storage serves (e.g. autoscaling v1 and v2 of HPAs); first is the storage version. */
-  etcdPrefix?: string;     // upstream's key prefix, e.g. `/registry/minions`; default `/registry/<resource>`
+  etcdPrefix?: string;
+  /** The verbs served, when not all eight (namespaces have no deletecollection upstream). */
+  verbs?: string[];     // upstream's key prefix, e.g. `/registry/minions`; default `/registry/<resource>`
 }
 
 export interface TableColumn {

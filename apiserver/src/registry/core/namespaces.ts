@@ -64,7 +64,7 @@ function validateStatusUpdate(ns: KObject, old: KObject): FieldError[] {
 }
 
 export const namespaceStrategy: Strategy = {
-  info: coreInfo({ resource: 'namespaces', kind: 'Namespace', singular: 'namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'] }),
+  info: coreInfo({ resource: 'namespaces', kind: 'Namespace', singular: 'namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
   defaults,
   prepareForCreate,
   prepareForUpdate,
