@@ -120,7 +120,8 @@ for c in "${MK8S_COMPONENTS[@]}"; do
   if [ ! -f "$main" ]; then step "$c: skipped ($c/dist/main.js does not exist yet)"; continue; fi
   if pid_alive "$c"; then step "$c: already running (pid $(cat "$MK8S_HOME/pids/$c.pid"))"; continue; fi
   args=(--kubeconfig="$KUBECONFIG_FILE")
-  [ "$c" = kubelet ] && args+=(--node-name="${MK8S_NODE_NAME:-$(hostname)}")
+  # A single-node cluster keeps the kubelet on loopback: only loopback and our own namespaces get traffic.
+  [ "$c" = kubelet ] && args+=(--node-name="${MK8S_NODE_NAME:-$(hostname)}" --node-ip="${MK8S_NODE_IP:-127.0.0.1}")
   start_bg "$c" node "$main" "${args[@]}"
   sleep 1   # these have no readiness endpoint: catch at least an immediate crash
   pid_alive "$c" \

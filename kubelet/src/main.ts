@@ -69,7 +69,7 @@ async function main() {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const mod = require('./server');
-    server = await mod.startKubeletServer({ port: kubeletPort, bindAddress: f.address ?? '0.0.0.0', docker: runtime.docker, nodeName, log,
+    server = await mod.startKubeletServer({ port: kubeletPort, bindAddress: f.address ?? nodeIP, docker: runtime.docker, nodeName, log,
       podsSnapshot: () => core.podsSnapshot() });
     log.info('kubelet API listening', { port: server!.port });
   } catch (e) {
