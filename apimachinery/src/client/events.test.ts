@@ -1,6 +1,6 @@
 import { StatusError } from '../api/errors';
 import { FakeClock } from './clock';
-import { CoreEvent, EventPatch, EventRecorder, EventSink, formatTime, generateEventName, sprintf } from './events';
+import { CoreEvent, EventPatch, EventRecorder, EventSink, formatTime, generateEventName, sprintf, uniqueEventNanos } from './events';
 
 class FakeSink implements EventSink {
   events = new Map<string, CoreEvent>();
@@ -161,5 +161,9 @@ describe('EventRecorder', () => {
     expect(formatTime(Date.UTC(2024, 1, 2, 3, 4, 5, 678))).toBe('2024-02-02T03:04:05Z');
     expect(generateEventName('web-1', 1000)).toBe('web-1.3b9aca00');
     expect(generateEventName('Bad_Name', 1000)).toMatch(/^[0-9a-f-]{36}$/);
+    // events within one millisecond still get distinct names
+    const now = Date.now();
+    const names = new Set([1, 2, 3].map(() => generateEventName('web-1', now, uniqueEventNanos(now))));
+    expect(names.size).toBe(3);
   });
 });

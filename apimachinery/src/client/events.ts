@@ -53,9 +53,22 @@ export const EVENT_TYPE_WARNING = 'Warning';
 export const formatTime = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 /** `<object>.<unix nanoseconds in hex>`, or a UUID when that is not a valid name (util.GenerateEventName). */
-export function generateEventName(refName: string, unixMs: number): string {
-  const name = `${refName}.${(BigInt(Math.round(unixMs)) * 1_000_000n).toString(16)}`;
+export function generateEventName(refName: string, unixMs: number, unixNanos = BigInt(Math.round(unixMs)) * 1_000_000n): string {
+  const name = `${refName}.${unixNanos.toString(16)}`;
   return isDNS1123Subdomain(name).length === 0 ? name : randomUUID();
+}
+
+let lastEventNanos = 0n;
+/**
+ * Unix nanoseconds for an event name, strictly increasing in this process: our clock has millisecond resolution,
+ * so a burst of events about one object within a millisecond would otherwise share a name, and all but the first
+ * would be lost as 409 AlreadyExists.
+ */
+export function uniqueEventNanos(unixMs: number): bigint {
+  let n = BigInt(Math.round(unixMs)) * 1_000_000n;
+  if (n <= lastEventNanos) n = lastEventNanos + 1n;
+  lastEventNanos = n;
+  return n;
 }
 
 // ---- small LRU and token bucket ----
@@ -300,7 +313,7 @@ export class EventRecorder {
                     annotations?: Record<string, string>): CoreEvent {
     const now = this.clock.now();
     const t = formatTime(now);
-    const md: CoreEvent['metadata'] = { name: generateEventName(r.name ?? '', now), namespace: r.namespace || 'default' };
+    const md: CoreEvent['metadata'] = { name: generateEventName(r.name ?? '', now, uniqueEventNanos(now)), namespace: r.namespace || 'default' };
     if (annotations) md.annotations = { ...annotations };
     return {
       apiVersion: 'v1', kind: 'Event', metadata: md, involvedObject: r, reason, message,
