@@ -1,6 +1,6 @@
 // Two projects: "unit" (pure logic next to the code) and "e2e" (real etcd/apiserver/kubectl in test/).
 const common = {
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, resolveJsonModule: true } }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, resolveJsonModule: true, isolatedModules: true } }] },
   moduleNameMapper: { '^@mk8s/([a-z-]+)$': '<rootDir>/$1/src' },
   testEnvironment: 'node',
 };
