@@ -10,7 +10,8 @@
 # while the lab belongs to another live process (MK8S_LAB_OWNER=<pid> names the owner; tests pass their own pid).
 # It does not run `check` unless CHECK=1 (the check takes ~6.5 s: cross-node traffic + a ClusterIP demo).
 # `down` stops whatever runs in the node namespaces (kubelets first, then containers and dockerds) and removes
-# everything by name and by pidfile. `leftovers` exits 0 when something of a lab exists whose owner is gone.
+# everything by name and by pidfile; it too refuses (exit 3) while another live process owns the lab, unless FORCE=1.
+# Every up/down/check is appended to /run/mk8s-lab.history (who, when), for runs that find their lab gone. `leftovers` exits 0 when something of a lab exists whose owner is gone.
 # Needs root, iproute2, util-linux nsenter, docker.io, iptables, and the images mk8s/busybox:1.35 and
 # mk8s/pause:3.9 on the host daemon (deploy/images/build.sh).
 set -Eeuo pipefail; shopt -s inherit_errexit
@@ -243,9 +244,16 @@ status() {
 
 [ "$(id -u)" = 0 ] || die "run as root"
 case "${1:-}" in   # one lab operation at a time (two test runs or a test and a person)
-  up|down|check) exec 9>$LOCK_FILE; flock -w 120 9 || die "another netns-lab.sh holds $LOCK_FILE for 120 s" ;;
+  up|down|check) exec 9>$LOCK_FILE; flock -w 120 9 || die "another netns-lab.sh holds $LOCK_FILE for 120 s"
+    # who changed the lab, for when a run finds its lab gone (kept short: the last 200 operations)
+    printf '%s %s %s by pid %s (%s)\n' "$(date +%T.%3N)" "$*" "owner=${MK8S_LAB_OWNER:-$PPID}" $PPID \
+      "$(tr '\0' ' ' </proc/$PPID/cmdline 2>/dev/null | cut -c1-120)" >>/run/$P-lab.history
+    tail -n 200 /run/$P-lab.history >/run/$P-lab.history.new && mv /run/$P-lab.history.new /run/$P-lab.history ;;
 esac
 case "${1:-}" in
-  up) up "${2:-2}" ;; down) down ;; check) check ;; status) status ;; leftovers) if leftovers; then exit 0; else exit 1; fi ;;
+  up) up "${2:-2}" ;;
+  down) if owner_alive && [ "${FORCE:-0}" != 1 ]; then   # never pull the lab from under a live test run
+      echo "netns-lab.sh: the lab belongs to live process $(cat $OWNER_FILE); FORCE=1 $0 down takes it anyway" >&2; exit 3; fi
+    down ;; check) check ;; status) status ;; leftovers) if leftovers; then exit 0; else exit 1; fi ;;
   *) echo "usage: $0 up [N] | down | status | check | leftovers" >&2; exit 2 ;;
 esac

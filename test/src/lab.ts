@@ -169,6 +169,7 @@ export async function startLab(n: number, opts: { busyWaitMs?: number } = {}): P
     nodes,
     async down() {
       await stopTracked();
+      if (!labIsUp) return; // already down (the test's own teardown and an afterAll may both call this)
       const r = await labScript(['down']);
       labIsUp = false;
       if (r.code !== 0) throw new Error(`${LAB_SCRIPT} down failed (exit ${r.code}):\n${r.stdout}${r.stderr}`);
