@@ -80,7 +80,7 @@ beforeAll(async () => {
   // pods are created only once the default ServiceAccount exists (the admission plugin needs it)
   await waitFor('default ServiceAccount', async () => (await c.kubectl(['get', 'serviceaccount', 'default'])).code === 0);
   console.log(`lab-scheduler: lab, control plane and 2 kubelets up in ${Date.now() - t0} ms`);
-}, 90_000);
+}, 150_000); // startLab may wait up to 60 s for another run's lab
 
 afterAll(async () => {
   // the harness and lab afterAll hooks stop anything still running; this keeps the order (kubelets before lab)

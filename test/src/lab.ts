@@ -144,11 +144,11 @@ if (typeof afterAll === 'function') {
 
 /**
  * `netns-lab.sh up n` (with this process as the lab's owner); waits up to busyWaitMs while another live
- * process owns the lab (another test run), then fails with the script's message.
+ * process owns the lab (another test run; default 60 s), then fails with the script's message.
  */
 export async function startLab(n: number, opts: { busyWaitMs?: number } = {}): Promise<Lab> {
   if (!Number.isInteger(n) || n < 1 || n > 20) throw new Error(`startLab: n must be 1..20, got ${n}`);
-  const deadline = Date.now() + (opts.busyWaitMs ?? 120_000);
+  const deadline = Date.now() + (opts.busyWaitMs ?? 60_000);
   for (;;) {
     const r = await labScript(['up', String(n)]);
     if (r.code === 0) break;
