@@ -13,6 +13,7 @@ import { DnsSettings } from './pod/dns';
 import type { StartFailure } from './pod/status';
 import { PodWorker } from './pod/worker';
 import { ProbeManager } from './prober/manager';
+import { ImagePuller } from './runtime/images';
 
 export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 export const SOURCE_ANNOTATION = 'kubernetes.io/config.source';
@@ -45,6 +46,7 @@ export class KubeletCore {
   readonly backoff = new Backoff();
   readonly imageBackoff = new Backoff();
   readonly imageFailedAt = new Map<string, number>();
+  readonly images: ImagePuller;
   readonly views = new Map<string, PodRuntimeView>();
   readonly workers = new Map<string, PodWorker>();
   readonly probes: ProbeManager;
@@ -64,6 +66,7 @@ export class KubeletCore {
       kube: o.kube, runtime: o.runtime, log: o.log, volumes: o.volumes, nodeName: o.nodeName, nodeIP: o.nodeIP, rootDir: o.rootDir,
       clusterDNS: o.clusterDNS, clusterDomain: o.clusterDomain, pauseImage: o.pauseImage, hostDns: o.hostDns, allocatable: o.allocatable,
     });
+    this.images = new ImagePuller(image => o.runtime.pull(image));
     this.probes = new ProbeManager(o.runtime, {
       running: (uid, name) => {
         const v = this.views.get(uid);
@@ -80,7 +83,10 @@ export class KubeletCore {
     this.informer.addEventHandler({
       add: p => this.podFromApi(p),
       update: (_o, p) => this.podFromApi(p),
-      delete: p => { const pod = (p as any).obj ?? p; if (!isMirror(pod)) this.podGone(pod.metadata?.uid); },
+      delete: p => {
+        const pod = (p as any).obj ?? p;
+        if (isMirror(pod)) { this.mirrorsOk.delete(`${pod.metadata?.namespace}/${pod.metadata?.name}`); this.checkMirror(pod); } else this.podGone(pod.metadata?.uid);
+      },
     });
   }
 
@@ -179,61 +185,92 @@ export class KubeletCore {
   /** The static pod set changed (file source). */
   setStaticPods(pods: Pod[]): void {
     const next = new Map(pods.filter(p => p.metadata?.uid).map(p => [p.metadata!.uid!, p]));
-    for (const uid of this.staticPods.keys()) if (!next.has(uid)) { this.podGone(uid); void this.deleteMirrorOf(this.staticPods.get(uid)!); }
+    const touched = new Set<string>();
+    for (const [uid, old] of this.staticPods) if (!next.has(uid)) { this.podGone(uid); touched.add(this.mirrorKey(old)); }
     this.staticPods = next;
     this.staticLoaded = true;
-    for (const p of next.values()) { this.desired(p); void this.ensureMirror(p); }
+    for (const p of next.values()) {
+      const w = this.workers.get(p.metadata!.uid!);
+      // the file gives no status: keep what this kubelet generated so far
+      if (w && !w.removed) w.update({ ...p, status: w.pod.status }); else this.desired(p);
+      touched.add(this.mirrorKey(p));
+    }
+    for (const key of touched) this.syncMirror(key);
   }
 
-  // ---- mirror pods ----
+  // ---- mirror pods (upstream pod/mirror_client.go, kubelet_pods.go reconcile of mirror pods) ----
 
   mirrorName(pod: Pod): string {
     const n = pod.metadata?.name ?? '';
     return n.endsWith(`-${this.nodeName.toLowerCase()}`) ? n : `${n}-${this.nodeName.toLowerCase()}`;
   }
 
-  private async ensureMirror(pod: Pod): Promise<void> {
-    const ns = pod.metadata?.namespace ?? 'default';
-    const name = this.mirrorName(pod);
-    const hash = pod.metadata?.uid ?? '';
-    try {
-      const cur = await this.kube.get<Pod>(resources.pods, ns, name).catch(e => { if (e instanceof StatusError && e.code === 404) return undefined; throw e; });
-      if (cur && cur.metadata?.annotations?.[MIRROR_ANNOTATION] === hash && !cur.metadata?.deletionTimestamp) return;
-      if (cur) await this.kube.delete(resources.pods, ns, name, { gracePeriodSeconds: 0, preconditions: { uid: cur.metadata?.uid } }).catch(() => undefined);
-      const nodeUid = this.o.nodeUid?.();
-      const mirror: Pod = {
-        apiVersion: 'v1', kind: 'Pod',
-        metadata: {
-          name, namespace: ns, labels: pod.metadata?.labels,
-          annotations: { ...(pod.metadata?.annotations ?? {}), [MIRROR_ANNOTATION]: hash },
-          ...(nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: nodeUid, controller: true }] } : {}),
-        },
-        spec: { ...pod.spec!, nodeName: this.nodeName },
-      };
-      await this.kube.create(resources.pods, ns, mirror);
-      this.written.delete(hash);
-      this.workers.get(hash)?.trigger();
-    } catch (e) {
-      this.log.warn('cannot create mirror pod', { pod: `${ns}/${name}`, error: (e as Error).message });
-    }
+  private mirrorKey(pod: Pod): string { return `${pod.metadata?.namespace ?? 'default'}/${this.mirrorName(pod)}`; }
+
+  /** Mirror names whose API object is known to match its static pod. */
+  private readonly mirrorsOk = new Set<string>();
+  private readonly mirrorQueue = new Map<string, Promise<void>>();
+
+  /** Makes the API object `ns/name` match the static pod of that name (or go away); serialized per name. */
+  private syncMirror(key: string): void {
+    this.mirrorsOk.delete(key);
+    const prev = this.mirrorQueue.get(key) ?? Promise.resolve();
+    const next = prev.then(() => this.reconcileMirror(key)).catch(e => {
+      this.log.warn('mirror pod not reconciled; will retry', { pod: key, error: (e as Error).message });
+    });
+    this.mirrorQueue.set(key, next);
+    void next.finally(() => { if (this.mirrorQueue.get(key) === next) this.mirrorQueue.delete(key); });
   }
 
-  private async deleteMirrorOf(pod: Pod): Promise<void> {
-    const ns = pod.metadata?.namespace ?? 'default';
-    try { await this.kube.delete(resources.pods, ns, this.mirrorName(pod), { gracePeriodSeconds: 0 }); } catch { /* already gone */ }
-  }
-
-  /** A mirror pod seen in the API: recreate it if deleted/outdated, delete it if its static pod is gone. */
-  private checkMirror(mirror: Pod): void {
-    if (!this.staticLoaded) return;
-    const hash = mirror.metadata?.annotations?.[MIRROR_ANNOTATION];
-    const st = hash ? this.staticPods.get(hash) : undefined;
-    if (!st) {
-      const ns = mirror.metadata?.namespace ?? 'default';
-      void this.kube.delete(resources.pods, ns, mirror.metadata!.name!, { gracePeriodSeconds: 0, preconditions: { uid: mirror.metadata?.uid } }).catch(() => undefined);
+  private async reconcileMirror(key: string): Promise<void> {
+    if (this.stopped) return;
+    const [ns, name] = key.split('/');
+    const st = [...this.staticPods.values()].find(p => this.mirrorKey(p) === key);
+    const cur = await this.kube.get<Pod>(resources.pods, ns, name).catch(e => { if (e instanceof StatusError && e.code === 404) return undefined; throw e; });
+    const curHash = cur?.metadata?.annotations?.[MIRROR_ANNOTATION];
+    const hash = st?.metadata?.uid;
+    if (cur && st && curHash === hash && !cur.metadata?.deletionTimestamp) { this.mirrorsOk.add(key); return; }
+    if (cur && curHash !== undefined) {
+      // outdated, being deleted, or its static pod is gone: the API object goes at once (no containers behind it)
+      await this.kube.delete(resources.pods, ns, name, { gracePeriodSeconds: 0, preconditions: { uid: cur.metadata?.uid } })
+        .catch(e => { if (!(e instanceof StatusError && (e.code === 404 || e.code === 409))) throw e; });
+    } else if (cur) {
+      this.log.warn('a pod that is not a mirror pod has the static pod\'s name; not replacing it', { pod: key });
       return;
     }
-    if (mirror.metadata?.deletionTimestamp) void this.ensureMirror(st);
+    if (!st) { this.mirrorsOk.add(key); return; }
+    const nodeUid = this.o.nodeUid?.();
+    if (!nodeUid) throw new Error('node not registered yet');
+    const mirror: Pod = {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {
+        name, namespace: ns, labels: st.metadata?.labels,
+        annotations: { ...(st.metadata?.annotations ?? {}), [MIRROR_ANNOTATION]: hash! },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: nodeUid, controller: true }],
+      },
+      spec: { ...st.spec!, nodeName: this.nodeName },
+    };
+    await this.kube.create(resources.pods, ns, mirror);
+    this.mirrorsOk.add(key);
+    this.written.delete(hash!);
+    this.workers.get(hash!)?.trigger();
+  }
+
+  /** A mirror pod seen in the API (added, changed, deleted): reconcile its name. */
+  private checkMirror(mirror: Pod): void {
+    if (!this.staticLoaded) return;
+    const key = `${mirror.metadata?.namespace ?? 'default'}/${mirror.metadata?.name}`;
+    const st = [...this.staticPods.values()].find(p => this.mirrorKey(p) === key);
+    if (this.mirrorsOk.has(key) && st && mirror.metadata?.annotations?.[MIRROR_ANNOTATION] === st.metadata?.uid && !mirror.metadata?.deletionTimestamp) return;
+    this.syncMirror(key);
+  }
+
+  /** Housekeeping: retry mirrors that could not be written (apiserver down, node not registered yet). */
+  private retryMirrors(): void {
+    for (const p of this.staticPods.values()) {
+      const key = this.mirrorKey(p);
+      if (!this.mirrorsOk.has(key) && !this.mirrorQueue.has(key)) this.syncMirror(key);
+    }
   }
 
   // ---- status ----
@@ -251,7 +288,7 @@ export class KubeletCore {
       await this.kube.patch(resources.pods, ns, name, 'merge', patch, { subresource: 'status' });
       this.written.set(uid, sig);
       const w = this.workers.get(uid);
-      if (w && !isStatic(pod)) w.pod = { ...w.pod, status };
+      if (w) w.pod = { ...w.pod, status };
     } catch (e) {
       this.written.delete(uid);
       if (e instanceof StatusError && e.code === 404) return;
@@ -305,6 +342,7 @@ export class KubeletCore {
   /** Containers of ours whose pod is neither in the API nor static: stopped and removed (HandlePodCleanups). */
   private async housekeeping(): Promise<void> {
     this.backoff.gc(); this.imageBackoff.gc();
+    this.retryMirrors();
     if (!this.informer.hasSynced() || !this.staticLoaded) return;
     const all = await this.runtime.list();
     const orphans = all.filter(c => c.podUid && !this.workers.has(c.podUid));

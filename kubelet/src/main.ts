@@ -86,10 +86,9 @@ async function main() {
     ready: { runtime: () => dockerOk, pods: () => (core.informer.hasSynced() ? undefined : 'pod informer not synced') },
   });
   log.info('serving health', { port: health.port, node: nodeName, nodeIP });
+  let stopping = false;
 
-  await reporter.register();
-  reporter.start();
-
+  // static pods run whether or not the apiserver answers: registration waits in the background
   let staticSource: StaticPodSource | undefined;
   if (f['pod-manifest-path']) {
     staticSource = new StaticPodSource({ dir: f['pod-manifest-path'], nodeName, log });
@@ -97,8 +96,9 @@ async function main() {
   } else core.markStaticLoaded();
   await core.start();
   log.info('kubelet started', { node: nodeName });
+  const registered = reporter.register().then(() => { if (!stopping) reporter!.start(); });
+  void registered.catch(e => log.error('node registration gave up', { error: (e as Error).message }));
 
-  let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;

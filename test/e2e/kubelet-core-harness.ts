@@ -24,7 +24,8 @@ export function randomNodeName(): string {
   return `mk8s-test-node-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export async function startKubelet(c: Cluster, extra: string[] = [], nodeName = randomNodeName()): Promise<KubeletHandle> {
+/** `waitReady: false` returns once the process runs (for a kubelet started while the apiserver is down). */
+export async function startKubelet(c: Cluster, extra: string[] = [], nodeName = randomNodeName(), o: { waitReady?: boolean } = {}): Promise<KubeletHandle> {
   // outside the harness session dir: that one is removed by an afterAll that may run before ours
   const dir = fs.mkdtempSync('/tmp/mk8s-kubelet-core-');
   void sessionDir;
@@ -45,6 +46,7 @@ export async function startKubelet(c: Cluster, extra: string[] = [], nodeName = 
       fs.closeSync(fd);
       const ch = child;
       exited = new Promise(r => ch.once('exit', () => r()));
+      if (o.waitReady === false) return;
       await waitFor(async () => {
         const r = await c.kubectl(['get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
         return r.stdout.trim() === 'True';

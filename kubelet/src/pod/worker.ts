@@ -255,21 +255,27 @@ export class PodWorker {
     if (policy === 'IfNotPresent' && present) {
       this.k.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
     } else if (policy !== 'Never') {
+      // Always (or IfNotPresent and absent): try the registry; when none is reachable a local image is used
       const key = `image_${image}`;
-      if (this.k.imageBackoff.isInBackOffSince(key, this.k.imageFailedAt.get(image) ?? 0)) {
+      if (!present && this.k.imageBackoff.isInBackOffSince(key, this.k.imageFailedAt.get(image) ?? 0)) {
         const msg = `Back-off pulling image "${image}"`;
         return fail('ImagePullBackOff', msg, this.k.imageBackoff.remainingMs(key, this.k.imageFailedAt.get(image) ?? 0) + 50,
           { type: 'Normal', reason: 'BackOff', message: msg });
       }
-      this.k.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, c);
-      const err = await this.k.runtime.pull(image);
-      if (err) {
+      if (!this.k.images.knownUnreachable(image)) this.k.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, c);
+      const out = await this.k.images.pull(image);
+      if (out.ok) {
+        this.k.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}"`, c);
+      } else if (present && out.unreachable) {
+        this.k.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine and no registry is reachable; using it`, c);
+      } else {
         this.k.imageBackoff.next(key, Date.now());
         this.k.imageFailedAt.set(image, Date.now());
-        const msg = `Failed to pull image "${image}": image is ${present ? 'present but pull policy is Always' : 'not present on this node'} and no registry is reachable: ${err}`;
+        const msg = out.unreachable
+          ? `Failed to pull image "${image}": image is not present on this node and no registry is reachable: ${out.error}`
+          : `Failed to pull image "${image}": ${out.error}`;
         return fail('ErrImagePull', msg, 1000, { type: 'Warning', reason: 'Failed', message: msg });
       }
-      this.k.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}"`, c);
     }
 
     // config: env, mounts
