@@ -29,6 +29,8 @@ const writeOptions = (q: Record<string, string | undefined>) => ({
   dryRun: q.dryRun === 'All', fieldManager: q.fieldManager ?? '', fieldValidation: q.fieldValidation ?? '',
 });
 const target = (t: Target) => ({ group: t.group, version: t.version, resource: t.resource, namespace: t.namespace ?? '', name: t.name ?? '', subresource: t.subresource ?? '' });
+/** UTF-8 text of a bytes field (a Buffer from the decoder: no copy needed). */
+const text = (b: Uint8Array) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString();
 const bytes = (b: unknown) => (b === undefined ? Buffer.alloc(0) : Buffer.isBuffer(b) ? b : Buffer.from(typeof b === 'string' ? b : JSON.stringify(b)));
 
 export class GrpcTransport implements Transport {
@@ -50,7 +52,7 @@ export class GrpcTransport implements Transport {
       this.client[rpc](req, md, { deadline: new Date(Date.now() + this.timeoutMs), waitForReady: false }, (err: Grpc.ServiceError | null, res: any) => {
         if (err) return reject(toStatusError(err));
         let body: any;
-        try { body = res.object?.length ? JSON.parse(Buffer.from(res.object).toString()) : undefined; } catch { return reject(errors.internal('undecodable reply')); }
+        try { body = res.object?.length ? JSON.parse(text(res.object)) : undefined; } catch { return reject(errors.internal('undecodable reply')); }
         if (res.code >= 400) return reject(replyError(res.code, body));
         resolve({ code: res.code, body, warnings: res.warnings ?? [] });
       });
@@ -90,7 +92,7 @@ export class GrpcTransport implements Transport {
     call.on('data', (m: any) => {
       if (done) return;
       let ev: any;
-      try { ev = JSON.parse(Buffer.from(m.frame).toString()); } catch { call.cancel(); close(errors.internal('undecodable watch frame')); return; }
+      try { ev = JSON.parse(text(m.frame)); } catch { call.cancel(); close(errors.internal('undecodable watch frame')); return; }
       onEvent(ev);
     });
     call.on('error', (e: Grpc.ServiceError) => close(e.code === grpc().status.CANCELLED ? undefined : toStatusError(e)));

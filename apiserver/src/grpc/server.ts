@@ -62,13 +62,73 @@ function query(list?: ListOpts, write?: WriteOpts, extra: Record<string, string>
   return q;
 }
 
+// ---- pre-encoded replies ----
+// Response and WatchEvent are a few length-delimited fields around the JSON bytes, so they are written here in one
+// pass straight from the JSON string (no Buffer copy for protobufjs to copy again), and a watch frame shared by
+// many watchers (watch.ts serializes each event once) is encoded once for all of them. The service's serializers
+// pass such Buffers through unchanged.
+function varintLen(n: number): number { let len = 1; while (n > 127) { n >>>= 7; len++; } return len; }
+function putVarint(buf: Buffer, at: number, n: number): number {
+  while (n > 127) { buf[at++] = (n & 127) | 128; n >>>= 7; }
+  buf[at++] = n;
+  return at;
+}
+/** Field `tag` (wire type 2) holding the UTF-8 of `text`. */
+function lenFieldSize(text: string): { bytes: number; size: number } {
+  const bytes = Buffer.byteLength(text);
+  return { bytes, size: 1 + varintLen(bytes) + bytes };
+}
+function putLenField(buf: Buffer, at: number, tag: number, text: string, bytes: number): number {
+  buf[at++] = (tag << 3) | 2;
+  at = putVarint(buf, at, bytes);
+  return at + buf.write(text, at);
+}
+/** mk8s.v1.Response {1: code, 2: object, 3: warnings} from the reply's JSON text. */
+export function encodeResponse(code: number, json: string, warnings: string[]): Buffer {
+  const obj = lenFieldSize(json);
+  const ws = warnings.map(w => ({ w, ...lenFieldSize(w) }));
+  const buf = Buffer.allocUnsafe(1 + varintLen(code) + obj.size + ws.reduce((a, x) => a + x.size, 0));
+  let at = 0;
+  buf[at++] = 1 << 3;
+  at = putVarint(buf, at, code);
+  at = putLenField(buf, at, 2, json, obj.bytes);
+  for (const x of ws) at = putLenField(buf, at, 3, x.w, x.bytes);
+  return buf;
+}
+/** mk8s.v1.WatchEvent {1: frame}. */
+export function encodeWatchEvent(frame: string): Buffer {
+  const f = lenFieldSize(frame);
+  const buf = Buffer.allocUnsafe(f.size);
+  putLenField(buf, 0, 1, frame, f.bytes);
+  return buf;
+}
+/** The last few frames' encodings: every watcher of one event gets the same frame string. */
+const recentFrames = new Map<string, Buffer>();
+function encodedFrame(frame: string): Buffer {
+  let b = recentFrames.get(frame);
+  if (!b) {
+    b = encodeWatchEvent(frame);
+    recentFrames.set(frame, b);
+    if (recentFrames.size > 64) recentFrames.delete(recentFrames.keys().next().value as string);
+  }
+  return b;
+}
+function passEncoded(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<any, any>> = {};
+  for (const [name, def] of Object.entries(service)) {
+    const orig = def.responseSerialize;
+    out[name] = { ...def, responseSerialize: (m: any) => (Buffer.isBuffer(m) ? m : orig(m)) };
+  }
+  return out as grpc.ServiceDefinition;
+}
+
 export function createGrpcServer(ctx: HandlerContext, log: Logger): grpc.Server {
   const server = new grpc.Server({
     'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.max_send_message_length': 256 * 1024 * 1024,
   });
-  const { service } = kubeService();
+  const service = passEncoded(kubeService().service);
 
   /** Run one REST request; resolve with its reply (errors as StatusError). */
   const run = async (method: string, t: Target, q: URLSearchParams, body: Buffer | undefined, contentType: string, agent: string,
@@ -109,7 +169,7 @@ export function createGrpcServer(ctx: HandlerContext, log: Logger): grpc.Server 
       run(method, b.t, b.q, b.body, b.ct ?? 'application/json', agentOf(call)).then(r => {
         if (!r) return cb(toGrpcError(errors.internal('no reply')));
         if (r.code >= 400) return cb(toGrpcError(StatusError.fromStatus(r.body as any)));
-        cb(null, { code: r.code, object: Buffer.from(JSON.stringify(r.body)), warnings: r.warnings });
+        cb(null, encodeResponse(r.code, JSON.stringify(r.body) ?? '', r.warnings));
       }, e => cb(toGrpcError(e)));
     };
 
@@ -137,7 +197,7 @@ export function createGrpcServer(ctx: HandlerContext, log: Logger): grpc.Server 
       call.on('cancelled', () => onClose.forEach(f => f()));
       call.on('close', () => onClose.forEach(f => f()));
       const stream = () => ({
-        write: (frame: string) => { call.write({ frame: Buffer.from(frame) }); },
+        write: (frame: string) => { call.write(encodedFrame(frame)); },
         end: () => call.end(),
         onClose: (cb: () => void) => { onClose.push(cb); },
       });

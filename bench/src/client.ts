@@ -1,0 +1,154 @@
+// bench client: the shared client library over its two transports, side by side against one real apiserver.
+//   sync      time for a fresh SharedInformer (new client) to list 10,000 ConfigMaps (pages of 500) and report
+//             synced, over gRPC and over HTTP; 3 rounds each, alternating, median reported
+//   delivery  100 informers per transport (each its own client, all running at once) on one namespace;
+//             1,000 sequential updates of one ConfigMap; latency from the write's response to each informer's
+//             update handler, p50/p99 per transport
+// The 10,000 are seeded straight into etcd (copies of one ConfigMap created through the apiserver), since seeding
+// is not what is measured. Env: BENCH_CLIENT_OBJECTS (10000), BENCH_CLIENT_INFORMERS (100), BENCH_CLIENT_UPDATES (1000).
+import { Etcd3 } from 'etcd3';
+import { grpcClient, httpClient, KubeClient, resources, SharedInformer } from '@mk8s/apimachinery';
+import { cluster, stopAll } from '@mk8s/test';
+
+const OBJECTS = Number(process.env.BENCH_CLIENT_OBJECTS ?? 10_000);
+const INFORMERS = Number(process.env.BENCH_CLIENT_INFORMERS ?? 100);
+const UPDATES = Number(process.env.BENCH_CLIENT_UPDATES ?? 1000);
+const ROUNDS = 3;
+
+type Side = 'grpc' | 'http';
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+const quiet = () => undefined;
+
+async function seed(kube: KubeClient, etcdEndpoint: string, ns: string, n: number): Promise<void> {
+  await kube.create(resources.configmaps, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seed-00000' }, data: { v: '0', pad: 'x'.repeat(200) } });
+  const etcd = new Etcd3({ hosts: etcdEndpoint });
+  try {
+    const template = JSON.parse((await etcd.get(`/registry/configmaps/${ns}/seed-00000`).string())!);
+    for (let start = 1; start < n; start += 128) {
+      const ops = [];
+      for (let i = start; i < Math.min(n, start + 128); i++) {
+        const name = `seed-${String(i).padStart(5, '0')}`;
+        const obj = { ...template, metadata: { ...template.metadata, name, uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` } };
+        ops.push({ request_put: { key: Buffer.from(`/registry/configmaps/${ns}/${name}`), value: Buffer.from(JSON.stringify(obj)) } });
+      }
+      await etcd.kv.txn({ compare: [], success: ops, failure: [] });
+    }
+  } finally {
+    etcd.close();
+  }
+}
+
+export async function main(): Promise<void> {
+  const c = await cluster();
+  const make = (side: Side, agent: string) => (side === 'grpc' ? grpcClient(c.apiserver.grpc, agent) : httpClient(c.apiserver.url, agent));
+  const admin = make('grpc', 'bench-client');
+  try {
+    for (const ns of ['bench', 'hot']) await admin.create(resources.namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await seed(admin, c.etcd.endpoint, 'bench', OBJECTS);
+    // the apiserver's watch cache has taken the seeded objects in when a list from it (RV=0) counts them all
+    for (let i = 0; ; i++) {
+      const l = await admin.list(resources.configmaps, 'bench', { resourceVersion: '0' });
+      if (l.items.length === OBJECTS) break;
+      if (i > 300) throw new Error(`apiserver holds ${l.items.length} of ${OBJECTS} seeded objects`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    // ---- sync ----
+    const syncS: Record<Side, number[]> = { grpc: [], http: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const side of (r % 2 === 0 ? ['grpc', 'http'] : ['http', 'grpc']) as Side[]) {
+        const k = make(side, `bench-sync-${side}`);
+        const inf = new SharedInformer(k.listWatcher(resources.configmaps, 'bench'), { onError: quiet });
+        const t0 = nowMs();
+        inf.run();
+        if (!(await inf.waitForSync())) throw new Error(`${side} informer stopped before syncing`);
+        syncS[side].push((nowMs() - t0) / 1000);
+        if (inf.indexer.list().length !== OBJECTS) throw new Error(`${side} informer has ${inf.indexer.list().length} objects, not ${OBJECTS}`);
+        inf.stop();
+        k.close();
+      }
+    }
+
+    // ---- delivery ----
+    await admin.create(resources.configmaps, 'hot', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hot' }, data: { n: '0' } });
+    const arrivals: Record<Side, Map<string, number[]>> = { grpc: new Map(), http: new Map() };
+    const running: { inf: SharedInformer; k: KubeClient }[] = [];
+    for (const side of ['grpc', 'http'] as Side[]) {
+      for (let i = 0; i < INFORMERS; i++) {
+        const k = make(side, `bench-watch-${side}`);
+        const inf = new SharedInformer(k.listWatcher(resources.configmaps, 'hot'), { onError: quiet });
+        inf.addEventHandler({
+          update: (_o, n) => {
+            const t = nowMs();
+            const rv = String(n.metadata?.resourceVersion);
+            const l = arrivals[side].get(rv);
+            if (l) l.push(t); else arrivals[side].set(rv, [t]);
+          },
+        });
+        inf.run();
+        running.push({ inf, k });
+      }
+    }
+    for (const { inf } of running) await inf.waitForSync();
+    await new Promise((r) => setTimeout(r, 500)); // every watch open
+    const responded = new Map<string, number>();
+    const w0 = nowMs();
+    for (let i = 1; i <= UPDATES; i++) {
+      const o = await admin.patch<any>(resources.configmaps, 'hot', 'hot', 'merge', { data: { n: String(i) } });
+      responded.set(o.metadata.resourceVersion, nowMs());
+    }
+    const writeS = (nowMs() - w0) / 1000;
+    const expected = UPDATES * INFORMERS;
+    const count = (side: Side) => [...responded.keys()].reduce((a, rv) => a + (arrivals[side].get(rv)?.length ?? 0), 0);
+    for (let i = 0; i < 300 && (count('grpc') < expected || count('http') < expected); i++) await new Promise((r) => setTimeout(r, 100));
+    const latency = (side: Side) => {
+      const xs: number[] = [];
+      for (const [rv, at] of responded) for (const t of arrivals[side].get(rv) ?? []) xs.push(Math.max(0, t - at));
+      return xs;
+    };
+    const lat = { grpc: latency('grpc'), http: latency('http') };
+    for (const { inf, k } of running) { inf.stop(); k.close(); }
+
+    const sync = { grpc: median(syncS.grpc), http: median(syncS.http) };
+    const p99 = { grpc: percentile(lat.grpc, 99), http: percentile(lat.http, 99) };
+    const p50 = { grpc: percentile(lat.grpc, 50), http: percentile(lat.http, 50) };
+    const syncRatio = sync.grpc / sync.http;
+    const p99Ratio = p99.grpc / p99.http;
+    console.log('client bench');
+    console.log(`  sync of ${OBJECTS} ConfigMaps (median of ${ROUNDS})   grpc ${round(sync.grpc, 3)} s   http ${round(sync.http, 3)} s   ratio ${round(syncRatio, 3)}`);
+    console.log(`    rounds: grpc ${syncS.grpc.map((x) => round(x, 3)).join(', ')}; http ${syncS.http.map((x) => round(x, 3)).join(', ')}`);
+    console.log(`  delivery to ${INFORMERS} informers/transport, ${UPDATES} updates in ${round(writeS, 1)} s`);
+    console.log(`    grpc p50 ${round(p50.grpc)} ms p99 ${round(p99.grpc)} ms (${lat.grpc.length}/${expected} delivered)`);
+    console.log(`    http p50 ${round(p50.http)} ms p99 ${round(p99.http)} ms (${lat.http.length}/${expected} delivered)`);
+    const goal = (target: string, value: number, met: boolean) => ({ target, value: round(value, 3), met });
+    console.log(JSON.stringify({
+      bench: 'client',
+      figures: {
+        objects: OBJECTS, sync_10k_grpc_s: round(sync.grpc, 3), sync_10k_http_s: round(sync.http, 3), sync_grpc_http_ratio: round(syncRatio, 3),
+        informers_per_transport: INFORMERS, updates: UPDATES, update_rate_per_s: round(UPDATES / writeS, 1),
+        delivery_grpc_p50_ms: round(p50.grpc), delivery_grpc_p99_ms: round(p99.grpc),
+        delivery_http_p50_ms: round(p50.http), delivery_http_p99_ms: round(p99.http), delivery_p99_grpc_http_ratio: round(p99Ratio, 3),
+        delivered_grpc: lat.grpc.length, delivered_http: lat.http.length, expected_deliveries: expected,
+      },
+      goals: {
+        sync_10k_grpc_s: goal('<= 2', sync.grpc, sync.grpc <= 2),
+        sync_10k_http_s: goal('<= 2', sync.http, sync.http <= 2),
+        delivery_p99_ms: goal('<= 100', Math.max(p99.grpc, p99.http), Math.max(p99.grpc, p99.http) <= 100),
+        grpc_vs_http_sync_ratio: goal('<= 1', syncRatio, syncRatio <= 1),
+        grpc_vs_http_delivery_p99_ratio: goal('<= 1', p99Ratio, p99Ratio <= 1),
+        all_delivered: goal('== 1', (lat.grpc.length + lat.http.length) / (2 * expected), lat.grpc.length === expected && lat.http.length === expected),
+      },
+    }));
+  } finally {
+    admin.close();
+    await c.teardown();
+    await stopAll();
+  }
+}
