@@ -25,8 +25,10 @@ async function waitFor<T>(what: string | (() => string), fn: () => Promise<T | u
   for (;;) {
     try { const v = await fn(); if (v) return v; } catch (e) { last = e; }
     if (Date.now() > end) {
-      const logs = [...kubelets.map((k) => `--- ${k.name}\n${k.logs().split('\n').slice(-8).join('\n')}`),
-        ...components.map((p, i) => `--- component ${i}\n${p.logs().split('\n').slice(-8).join('\n')}`)].join('\n');
+      const last8 = (text: string) => text.split('\n').slice(-8).join('\n');
+      const logs = [...kubelets.map((k) => `--- ${k.name} (${k.alive ? 'running' : k.describeExit()})\n${last8(k.logs())}`),
+        ...components.map((p) => `--- ${p.alive ? 'running' : 'exited'} component\n${last8(p.logs())}`),
+        ...(c ? [`--- apiserver\n${last8(c.apiserver.logs())}`] : [])].join('\n');
       throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}${last ? ` (${(last as Error).message})` : ''}\n${logs}`);
     }
     await sleep(250);
@@ -135,6 +137,18 @@ test('a pod with nodeSelector kubernetes.io/hostname=<node2> lands on node2', as
   const [p] = await running(['pinned']);
   expect(p.spec.nodeName).toBe(node2.name);
   expect(p.status.podIP.startsWith('10.244.2.')).toBe(true);
+});
+
+test('a pod whose nodeSelector matches no node stays Pending until node2 is labelled, then runs there', async () => {
+  await createPods(podManifest('wants-ssd', { nodeSelector: { disk: 'ssd' } }));
+  const cond = await waitFor('wants-ssd unschedulable', async () =>
+    (await json(['get', 'pod', 'wants-ssd'])).status?.conditions?.find((x: any) => x.type === 'PodScheduled' && x.status === 'False'));
+  expect(cond.message).toContain("2 node(s) didn't match Pod's node affinity/selector");
+  await kc(['label', 'node', node2.name, 'disk=ssd']);
+  const [p] = await running(['wants-ssd']);
+  expect(p.spec.nodeName).toBe(node2.name);
+  // the kubelet's own node updates keep the label an admin added
+  expect((await json(['get', 'node', node2.name])).metadata.labels.disk).toBe('ssd');
 });
 
 test('a pod on node1 fetches from an httpd pod on node2 across the lab (kubectl exec through node1\'s kubelet)', async () => {
