@@ -53,7 +53,7 @@ export class EtcdStore {
   observe?: (operation: string, seconds: number) => void;
   constructor(endpoints: string[], private readonly timeoutMs = 5000) {
     // The client retries nothing by itself: GuaranteedUpdate and the watch cache decide what to retry.
-    this.client = new Etcd3({ hosts: endpoints, faultHandling: { global: noop, host: () => noop }, grpcOptions: { 'grpc.keepalive_time_ms': 10000, 'grpc.keepalive_timeout_ms': 5000 } });
+    this.client = new Etcd3({ hosts: endpoints, faultHandling: { global: noop, host: () => noop }, grpcOptions: { 'grpc.keepalive_time_ms': 10000, 'grpc.keepalive_timeout_ms': 5000, 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 } });
   }
   private opts() { return { deadline: new Date(Date.now() + this.timeoutMs) }; }
   private async timed<T>(op: string, p: Promise<T>): Promise<T> {
