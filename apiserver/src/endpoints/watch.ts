@@ -21,7 +21,7 @@ const encoded = new WeakMap<CacheEvent, Map<string, string>>();
 export async function serveWatch(store: GenericStore, w: WatchRequest, out: ApiResponder, metrics?: WatchMetrics): Promise<void> {
   const baseMatch = store.matcher(w);
   const match = (o: KObject) => (!w.namespace || o.metadata.namespace === w.namespace) && (!w.name || o.metadata.name === w.name) && baseMatch(o);
-  await store.cache.ready();
+  await store.cacheReady();
 
   let initial: KObject[] = [];
   let fromRev: number;

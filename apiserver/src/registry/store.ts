@@ -154,6 +154,16 @@ export class GenericStore {
     return ttl ? this.etcd.leaseFor(ttl).catch(e => { throw storageError(e); }) : Promise.resolve(undefined);
   }
 
+  /** The watch cache, once loaded; a 503 rather than a hang when it cannot load (etcd down). */
+  async cacheReady(timeoutMs = 10_000): Promise<WatchCache> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(errors.unavailable(`the watch cache of ${this.info.resource} is not ready (storage unreachable?)`)), timeoutMs);
+    });
+    try { await Promise.race([this.cache.ready(), late]); } finally { clearTimeout(timer); }
+    return this.cache;
+  }
+
   /** Throws CompactedError when etcd no longer holds `rev`. */
   etcdCheck(rev: number): Promise<void> { return this.etcd.checkRevision(rev); }
 
@@ -210,7 +220,7 @@ export class GenericStore {
     // resourceVersion=0 (any), or NotOlderThan N without paging: serve from the watch cache.
     const limit = opts.limit && opts.limit > 0 ? opts.limit : undefined;
     if (opts.resourceVersion !== undefined && rvm !== 'Exact' && !opts.continue && (opts.resourceVersion === '0' || !limit)) {
-      await this.cache.ready();
+      await this.cacheReady();
       if (rvNum && !(await this.cache.waitFor(rvNum, 3000))) {
         throw new StatusError(504, 'Timeout', `Too large resource version: ${rvNum}, current: ${this.cache.revision}`,
           { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
