@@ -14,6 +14,8 @@ import type { StartFailure } from './pod/status';
 import { PodWorker } from './pod/worker';
 import { ProbeManager } from './prober/manager';
 import { ImagePuller } from './runtime/images';
+import { admitPod, Allocatable } from './pod/admission';
+import { serviceEnvVars } from './pod/service-env';
 
 export const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 export const SOURCE_ANNOTATION = 'kubernetes.io/config.source';
@@ -27,7 +29,7 @@ export interface PodVolumes {
 export interface KubeletCoreOptions {
   kube: KubeClient; runtime: DockerRuntime; log: Logger; recorder: EventRecorder; volumes: PodVolumes;
   nodeName: string; nodeIP: string; rootDir: string; clusterDNS: string[]; clusterDomain: string; pauseImage: string;
-  hostDns: DnsSettings; allocatable: { cpu: string; memory: string };
+  hostDns: DnsSettings; allocatable: { cpu: string; memory: string; pods?: string | number };
   /** Node object uid, for mirror pods' ownerReference. */
   nodeUid?: () => string | undefined;
 }
@@ -51,6 +53,10 @@ export class KubeletCore {
   readonly workers = new Map<string, PodWorker>();
   readonly probes: ProbeManager;
   readonly informer: SharedInformer<any>;
+  /** All services, for the service link variables. */
+  readonly services: SharedInformer<any>;
+  /** Termination message per exited container id (read once from its file or logs). */
+  readonly terminationMessages = new Map<string, string>();
   private readonly reasons = new Map<string, Map<string, StartFailure>>();
   private readonly written = new Map<string, string>();
   private staticPods = new Map<string, Pod>();
@@ -80,6 +86,7 @@ export class KubeletCore {
     });
     this.informer = new SharedInformer<any>(o.kube.listWatcher(resources.pods, undefined, { fieldSelector: `spec.nodeName=${o.nodeName}` }),
       { name: 'kubelet-pods', resyncPeriodMs: 60_000 });
+    this.services = new SharedInformer<any>(o.kube.listWatcher(resources.services), { name: 'kubelet-services', resyncPeriodMs: 0 });
     this.informer.addEventHandler({
       add: p => this.podFromApi(p),
       update: (_o, p) => this.podFromApi(p),
@@ -92,6 +99,7 @@ export class KubeletCore {
 
   async start(): Promise<void> {
     this.informer.run();
+    this.services.run();
     const loop = (fn: () => Promise<void>, ms: number) => {
       let busy = false;
       this.timers.push(setInterval(() => {
@@ -110,6 +118,7 @@ export class KubeletCore {
     for (const t of this.timers) clearInterval(t);
     this.stopEvents?.();
     this.informer.stop();
+    this.services.stop();
     for (const w of this.workers.values()) { w.stop(); this.probes.stopPod(w.uid); }
   }
 
@@ -169,6 +178,10 @@ export class KubeletCore {
     const phase = pod.status?.phase;
     // a finished pod we no longer run: nothing to do unless it still has containers or awaits its final delete
     const nw = new PodWorker(pod, this);
+    if (!isStatic(pod) && (!phase || phase === 'Pending') && !pod.metadata?.deletionTimestamp && !this.runtimeKnows(uid)) {
+      nw.rejected = admitPod(pod, this.admittedPods(), this.allocatableForAdmission());
+      if (nw.rejected) this.log.info('pod rejected', { pod: nw.key, reason: nw.rejected.reason });
+    }
     this.workers.set(uid, nw);
     if ((phase === 'Succeeded' || phase === 'Failed') && !pod.metadata?.deletionTimestamp) this.log.debug('adopting finished pod', { pod: nw.key });
     nw.trigger();
@@ -317,6 +330,7 @@ export class KubeletCore {
     this.reasons.delete(uid);
     this.written.delete(uid);
     this.probes.stopPod(uid);
+    for (const c of w.knownContainerIds) this.terminationMessages.delete(c);
   }
 
   // ---- PLEG and housekeeping ----
@@ -356,6 +370,26 @@ export class KubeletCore {
       try { await this.volumes.tearDownPod(uid); } catch { /* next round */ }
       try { fs.rmSync(path.join(this.rootDir, 'pods', uid), { recursive: true, force: true }); } catch { /* next round */ }
     }
+  }
+
+  // ---- admission ----
+
+  /** Pods this kubelet runs or will run: not rejected, not finished, not being removed. */
+  private admittedPods(): Pod[] {
+    return [...this.workers.values()].filter(w => !w.rejected && !w.removed && w.pod.status?.phase !== 'Succeeded' && w.pod.status?.phase !== 'Failed')
+      .map(w => w.pod);
+  }
+
+  private allocatableForAdmission(): Allocatable {
+    return { cpu: this.allocatable.cpu, memory: this.allocatable.memory, pods: this.o.allocatable.pods ?? 110 };
+  }
+
+  /** The runtime already has containers of this pod (a restarted kubelet adopting it): it was admitted before. */
+  private runtimeKnows(uid: string): boolean { return this.relistSig.has(uid); }
+
+  /** Service link env for a pod (see service-env.ts). */
+  serviceEnv(pod: Pod): Map<string, string> {
+    return serviceEnvVars(this.services.lister.list(), pod.metadata?.namespace ?? 'default', pod.spec?.enableServiceLinks !== false);
   }
 
   /** For the kubelet API (/pods). */

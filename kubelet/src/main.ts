@@ -15,7 +15,7 @@ import { StaticPodSource } from './static';
 
 const KNOWN = ['kubeconfig', 'node-name', 'hostname-override', 'node-ip', 'docker-host', 'root-dir', 'pod-manifest-path',
   'cluster-dns', 'cluster-domain', 'node-labels', 'register-with-taints', 'port', 'address', 'healthz-port',
-  'healthz-bind-address', 'log-format', 'pod-cidr', 'pod-infra-container-image', 'resolv-conf', 'transport'];
+  'healthz-bind-address', 'log-format', 'pod-cidr', 'pod-infra-container-image', 'resolv-conf', 'transport', 'max-pods'];
 
 function defaultNodeIP(): string {
   for (const list of Object.values(os.networkInterfaces())) {
@@ -48,12 +48,14 @@ async function main() {
     onError: (err, what) => log.debug(`event: ${what}`, { error: (err as Error)?.message }),
   });
   const volumes = new VolumeManager({ rootDir, kube, nodeName, log });
-  const alloc = nodeAllocatable();
+  const maxPods = f['max-pods'] === undefined ? undefined : Number(f['max-pods']);
+  if (maxPods !== undefined && (!Number.isInteger(maxPods) || maxPods < 1)) throw new Error(`--max-pods: ${JSON.stringify(f['max-pods'])} is not a positive integer`);
+  const alloc = nodeAllocatable(maxPods);
   let reporter: NodeStatusReporter | undefined;
   const core = new KubeletCore({
     kube, runtime, log, recorder, volumes, nodeName, nodeIP, rootDir, clusterDNS,
     clusterDomain: f['cluster-domain'] ?? 'cluster.local', pauseImage: f['pod-infra-container-image'] ?? 'mk8s/pause:3.9',
-    hostDns: hostResolvConf(f['resolv-conf']), allocatable: { cpu: alloc.cpu, memory: alloc.memory }, nodeUid: () => reporter?.uid,
+    hostDns: hostResolvConf(f['resolv-conf']), allocatable: { cpu: alloc.cpu, memory: alloc.memory, pods: alloc.pods }, nodeUid: () => reporter?.uid,
   });
 
   let dockerOk: string | undefined = 'container runtime not checked yet';
@@ -77,7 +79,7 @@ async function main() {
   }
 
   reporter = new NodeStatusReporter({
-    kube, runtime, log, nodeName, nodeIP, rootDir, labels, taints, kubeletPort: server?.port ?? kubeletPort, podCIDR: f['pod-cidr'],
+    kube, runtime, log, nodeName, nodeIP, rootDir, labels, taints, kubeletPort: server?.port ?? kubeletPort, podCIDR: f['pod-cidr'], maxPods,
     runtimeProblem: () => dockerOk ?? (Date.now() - core.lastRelist > 180_000
       ? `PLEG is not healthy: pleg was last seen active ${Math.round((Date.now() - core.lastRelist) / 1000)}s ago; threshold is 3m0s` : undefined),
   });

@@ -15,6 +15,8 @@ export interface NodeStatusOptions {
   kube: KubeClient; runtime: DockerRuntime; log: Logger;
   nodeName: string; nodeIP: string; rootDir: string; labels: Record<string, string>; taints: Taint[];
   kubeletPort: number; podCIDR?: string;
+  /** --max-pods (default 110). */
+  maxPods?: number;
   /** undefined when healthy, else why the node is not ready. */
   runtimeProblem: () => string | undefined;
 }
@@ -40,12 +42,12 @@ export function parseLabels(s: string | undefined): Record<string, string> {
   return out;
 }
 
-export function nodeCapacity(): { cpu: string; memory: string; pods: string; 'ephemeral-storage'?: string } {
-  return { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: String(MAX_PODS) };
+export function nodeCapacity(maxPods = MAX_PODS): { cpu: string; memory: string; pods: string; 'ephemeral-storage'?: string } {
+  return { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: String(maxPods) };
 }
 
-export function nodeAllocatable(): { cpu: string; memory: string; pods: string } {
-  return { cpu: String(os.cpus().length), memory: `${Math.floor((os.totalmem() - EVICTION_MEMORY_BYTES) / 1024)}Ki`, pods: String(MAX_PODS) };
+export function nodeAllocatable(maxPods = MAX_PODS): { cpu: string; memory: string; pods: string } {
+  return { cpu: String(os.cpus().length), memory: `${Math.floor((os.totalmem() - EVICTION_MEMORY_BYTES) / 1024)}Ki`, pods: String(maxPods) };
 }
 
 const readOr = (f: string, d: string) => { try { return fs.readFileSync(f, 'utf8').trim(); } catch { return d; } };
@@ -136,7 +138,7 @@ export class NodeStatusReporter {
     let images: { names: string[]; sizeBytes: number }[] = [];
     try { images = await this.o.runtime.images(); } catch { /* docker down: Ready says so */ }
     const status = {
-      capacity: nodeCapacity(), allocatable: nodeAllocatable(), conditions,
+      capacity: nodeCapacity(this.o.maxPods), allocatable: nodeAllocatable(this.o.maxPods), conditions,
       addresses: [{ type: 'InternalIP', address: this.o.nodeIP }, { type: 'Hostname', address: this.o.nodeName }],
       daemonEndpoints: { kubeletEndpoint: { Port: this.o.kubeletPort } },
       nodeInfo: {

@@ -66,6 +66,8 @@ export interface ContainerOptionsInput {
   env: Map<string, string>;
   mounts: { binds: string[]; tmpfs: Record<string, string> };
   hostsFile?: string;
+  /** Host file bind-mounted at the container's terminationMessagePath. */
+  terminationLog?: { hostPath: string; containerPath: string };
 }
 
 export function containerOptions(inp: ContainerOptionsInput): Docker.ContainerCreateOptions {
@@ -77,6 +79,9 @@ export function containerOptions(inp: ContainerOptionsInput): Docker.ContainerCr
   const binds = [...inp.mounts.binds];
   const mountsHosts = binds.some(b => b.split(':')[1] === '/etc/hosts');
   if (inp.hostsFile && !mountsHosts) binds.push(`${inp.hostsFile}:/etc/hosts`);
+  if (inp.terminationLog && !binds.some(b => b.split(':')[1] === inp.terminationLog!.containerPath)) {
+    binds.push(`${inp.terminationLog.hostPath}:${inp.terminationLog.containerPath}`);
+  }
   const hc: Docker.HostConfig = {
     NetworkMode: sandbox, IpcMode: pod.spec?.hostIPC ? 'host' : sandbox,
     ...(pod.spec?.shareProcessNamespace ? { PidMode: sandbox } : pod.spec?.hostPID ? { PidMode: 'host' } : {}),

@@ -13,6 +13,8 @@ export interface EnvSources {
   hostIP: string;
   /** Node allocatable, the default for resourceFieldRef when the container sets no limit. */
   nodeAllocatable: { cpu: string; memory: string; 'ephemeral-storage'?: string };
+  /** Service link variables: usable in $(VAR), added last where the container defines no such name. */
+  serviceEnv?: Map<string, string>;
 }
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -101,7 +103,7 @@ export async function containerEnv(pod: Pod, c: Container, src: EnvSources): Pro
     }
   }
   for (const e of (c.env ?? []) as EnvVar[]) {
-    if (!e.valueFrom) { vars.set(e.name, expand(e.value ?? '', vars)); continue; }
+    if (!e.valueFrom) { vars.set(e.name, expand(e.value ?? '', src.serviceEnv?.size ? new Map([...src.serviceEnv, ...vars]) : vars)); continue; }
     const vf = e.valueFrom;
     if (vf.fieldRef) vars.set(e.name, fieldRef(pod, vf.fieldRef.fieldPath, src));
     else if (vf.resourceFieldRef) vars.set(e.name, resourceField(pod, c, vf.resourceFieldRef as any, src));
@@ -121,5 +123,6 @@ export async function containerEnv(pod: Pod, c: Container, src: EnvSources): Pro
       vars.set(e.name, b64(v));
     }
   }
+  for (const [k, v] of src.serviceEnv ?? []) if (!vars.has(k)) vars.set(k, v);
   return vars;
 }

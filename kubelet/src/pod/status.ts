@@ -17,19 +17,21 @@ export interface StatusInputs {
   /** Startup probe passed per container id. */
   started: (containerId: string, c: Container) => boolean;
   now: string;
+  /** The termination message of an exited container, if read. */
+  terminationMessage?: (containerId: string) => string | undefined;
   /** Pod-level failure (activeDeadlineSeconds, admission). */
   podFailure?: { reason: string; message: string };
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
 
-function terminated(c: ObservedContainer) {
+function terminated(c: ObservedContainer, message?: string) {
   const cannotRun = c.state === 'created' && !!c.error;
   const reason = cannotRun ? 'ContainerCannotRun' : c.oomKilled ? 'OOMKilled' : c.exitCode === 0 ? 'Completed' : 'Error';
   return {
     terminated: {
       exitCode: cannotRun ? (c.exitCode || 128) : c.exitCode, reason,
-      ...(cannotRun && c.error ? { message: c.error } : {}),
+      ...(cannotRun && c.error ? { message: c.error } : message ? { message } : {}),
       startedAt: c.startedAt ?? c.createdAt, finishedAt: c.finishedAt ?? c.startedAt ?? c.createdAt, containerID: `docker://${c.id}`,
     },
   };
@@ -48,7 +50,8 @@ function containerStatus(spec: Container, latest: ObservedContainer | undefined,
   }
   base.containerID = `docker://${latest.id}`;
   base.imageID = latest.imageId ? `docker://${latest.imageId}` : '';
-  if (previous && previous.state !== 'running') base.lastState = terminated(previous);
+  const msg = (o: ObservedContainer) => inp.terminationMessage?.(o.id);
+  if (previous && previous.state !== 'running') base.lastState = terminated(previous, msg(previous));
   if (latest.state === 'running') {
     base.state = { running: { startedAt: latest.startedAt ?? latest.createdAt } };
     base.started = inp.started(latest.id, spec);
@@ -56,7 +59,7 @@ function containerStatus(spec: Container, latest: ObservedContainer | undefined,
   } else if (latest.state === 'created' && !latest.error) {
     base.state = { waiting: { reason: 'ContainerCreating' } };
   } else {
-    base.state = terminated(latest);
+    base.state = terminated(latest, msg(latest));
     base.ready = isInit && latest.exitCode === 0 && latest.state === 'exited';
     if (failure) { base.lastState = base.state; base.state = { waiting: { reason: failure.reason, message: failure.message } }; }
   }

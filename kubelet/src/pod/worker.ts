@@ -12,6 +12,12 @@ import { containerEnv, ContainerConfigError } from './env';
 import { generatePodStatus } from './status';
 import { runHandler } from '../prober/probe';
 import type { KubeletCore } from '../kubelet';
+import type { Rejection } from './admission';
+
+/** Upstream caps: 4096 bytes from the termination-log file, 80 lines / 2048 bytes of logs as the fallback. */
+const MAX_TERMINATION_MESSAGE = 4096;
+const FALLBACK_LOG_LINES = 80;
+const FALLBACK_LOG_BYTES = 2048;
 
 const MIN_GRACE_SECONDS = 2;
 const RESYNC_MS = 10_000;
@@ -21,6 +27,10 @@ export class PodWorker {
   /** Gone from its source (API delete seen, or static file removed). */
   removed = false;
   done = false;
+  /** Set at admission when the pod does not fit on this node: it is never started. */
+  rejected?: Rejection;
+  /** Ids of containers seen for this pod (to forget their termination messages). */
+  readonly knownContainerIds = new Set<string>();
   private running = false;
   private dirty = false;
   private timer?: NodeJS.Timeout;
@@ -68,6 +78,7 @@ export class PodWorker {
   private async observe(): Promise<PodRuntimeView> {
     const view = splitRuntime(await this.k.runtime.list(this.uid));
     this.k.views.set(this.uid, view);
+    await this.readTerminationMessages(view);
     return view;
   }
 
@@ -77,6 +88,11 @@ export class PodWorker {
   private async sync(): Promise<number> {
     if (this.isTerminating()) { await this.terminate(); return 0; }
     const pod = this.pod;
+    if (this.rejected) {
+      if (pod.status?.phase !== 'Failed') this.k.event(pod, 'Warning', this.rejected.reason, this.rejected.message);
+      await this.k.writeStatus(pod, { ...(pod.status ?? {}), phase: 'Failed', reason: this.rejected.reason, message: this.rejected.message });
+      return 0;
+    }
     let view = await this.observe();
 
     const reasons = this.k.reasonsFor(this.uid);
@@ -163,6 +179,7 @@ export class PodWorker {
     return generatePodStatus({
       pod: this.pod, view, nodeIP: this.k.nodeIP, reasons: this.k.reasonsFor(this.uid),
       ready: (id, c) => this.k.probes.isReady(id, c), started: (id, c) => this.k.probes.isStarted(id, c),
+      terminationMessage: id => this.k.terminationMessages.get(id),
       now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), podFailure,
     });
   }
@@ -186,6 +203,32 @@ export class PodWorker {
   }
 
   podDir(): string { return path.join(this.k.rootDir, 'pods', this.uid); }
+
+  /** Host file behind a container's terminationMessagePath: one per attempt, so a restart starts empty. */
+  private terminationLogFile(name: string, attempt: number): string {
+    return path.join(this.podDir(), 'containers', name, `${attempt}.termination-log`);
+  }
+
+  /** Reads the termination message of each newly exited container (upstream kuberuntime_container.go getTerminationMessage). */
+  private async readTerminationMessages(view: PodRuntimeView): Promise<void> {
+    for (const c of view.containers) {
+      this.knownContainerIds.add(c.id);
+      if (c.state !== 'exited' || this.k.terminationMessages.has(c.id)) continue;
+      const spec = this.specOf(c.name);
+      let msg = '';
+      if (spec?.terminationMessagePath !== '') {
+        try {
+          const fd = fs.openSync(this.terminationLogFile(c.name, c.attempt), 'r');
+          try { const buf = Buffer.alloc(MAX_TERMINATION_MESSAGE); msg = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('utf8'); }
+          finally { fs.closeSync(fd); }
+        } catch { /* no file: nothing written */ }
+      }
+      if (!msg && spec?.terminationMessagePolicy === 'FallbackToLogsOnError' && c.exitCode !== 0) {
+        msg = await this.k.runtime.logTail(c.id, FALLBACK_LOG_LINES, FALLBACK_LOG_BYTES).catch(() => '');
+      }
+      this.k.terminationMessages.set(c.id, msg);
+    }
+  }
 
   private writeHosts(sandbox: ObservedContainer): void {
     try {
@@ -281,7 +324,16 @@ export class PodWorker {
     // config: env, mounts
     let opts;
     try {
+      const isStaticPod = pod.metadata?.annotations?.['kubernetes.io/config.source'] === 'file';
+      if (!isStaticPod && !this.k.services.hasSynced()) throw new ContainerConfigError('services have not yet been read at least once, cannot construct envvars');
+      const termLog = this.terminationLogFile(c.name, attempt);
+      if (c.terminationMessagePath !== '') {
+        fs.mkdirSync(path.dirname(termLog), { recursive: true });
+        fs.writeFileSync(termLog, '', { mode: 0o666 });
+        fs.chmodSync(termLog, 0o666); // writable by any container user, as upstream's
+      }
       const env = await containerEnv(pod, c, {
+        serviceEnv: this.k.serviceEnv(pod),
         configMap: (ns, name) => this.k.getOptional('configmaps', ns, name), secret: (ns, name) => this.k.getOptional('secrets', ns, name),
         podIP: pod.spec?.hostNetwork ? this.k.nodeIP : sandbox.ip, hostIP: this.k.nodeIP, nodeAllocatable: this.k.allocatable,
       });
@@ -289,6 +341,7 @@ export class PodWorker {
       opts = containerOptions({
         pod, container: c, nodeName: this.k.nodeName, attempt, sandboxId: sandbox.id, isInit, env, mounts,
         hostsFile: path.join(this.podDir(), 'etc-hosts'),
+        ...(c.terminationMessagePath !== '' ? { terminationLog: { hostPath: termLog, containerPath: c.terminationMessagePath ?? '/dev/termination-log' } } : {}),
       });
     } catch (e: any) {
       if (e instanceof ContainerConfigError || e?.reason === 'CreateContainerConfigError' || e?.reason === 'FailedMount') {

@@ -168,6 +168,22 @@ export class DockerRuntime {
     }
   }
 
+  /** The last lines of a container's output (stdout+stderr), at most maxBytes from the end. */
+  async logTail(id: string, lines: number, maxBytes: number): Promise<string> {
+    const raw = await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false }) as unknown as Buffer;
+    const framed = raw.length >= 8 && raw[0] <= 2 && raw[1] === 0 && raw[2] === 0 && raw[3] === 0;
+    if (!framed) return raw.subarray(Math.max(0, raw.length - maxBytes)).toString('utf8'); // tty: raw bytes
+    const out: Buffer[] = [];
+    // multiplexed frames: 8-byte header (stream, 0, 0, 0, size32be) then the payload
+    for (let i = 0; i + 8 <= raw.length;) {
+      const size = raw.readUInt32BE(i + 4);
+      out.push(raw.subarray(i + 8, i + 8 + size));
+      i += 8 + size;
+    }
+    const all = Buffer.concat(out);
+    return all.subarray(Math.max(0, all.length - maxBytes)).toString('utf8');
+  }
+
   async version(): Promise<string> { return (await this.docker.version()).Version; }
 
   /** Images for Node.status.images: largest first, at most 50. */
