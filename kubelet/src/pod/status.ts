@@ -61,7 +61,8 @@ function containerStatus(spec: Container, latest: ObservedContainer | undefined,
   } else {
     base.state = terminated(latest, msg(latest));
     base.ready = isInit && latest.exitCode === 0 && latest.state === 'exited';
-    if (failure) { base.lastState = base.state; base.state = { waiting: { reason: failure.reason, message: failure.message } }; }
+    // a start error is shown as waiting only when the container will be started again
+    if (failure && restartPolicy(inp.pod) !== 'Never') { base.lastState = base.state; base.state = { waiting: { reason: failure.reason, message: failure.message } }; }
   }
   return base;
 }
