@@ -153,8 +153,9 @@ test('a pod whose nodeSelector matches no node stays Pending until node2 is labe
   expect((await json(['get', 'node', node2.name])).metadata.labels.disk).toBe('ssd');
 });
 
-test('a pod on node1 fetches from an httpd pod on node2 across the lab (kubectl exec through node1\'s kubelet)', async () => {
-  const web = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" >/www/index.html && trap "exit 0" TERM; httpd -f -p 8080 -h /www & wait'];
+test('a pod on node1 fetches from an httpd pod on node2 across the lab (kubectl exec via node1\'s kubelet, logs via node2\'s)', async () => {
+  const web = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" >/www/index.html && echo "serving /www on :8080" && ' +
+    'trap "exit 0" TERM; httpd -f -p 8080 -h /www & wait'];
   await createPods(
     podManifest('web', { nodeSelector: { 'kubernetes.io/hostname': node2.name } }, { command: web, ports: [{ containerPort: 8080 }] }),
     podManifest('client', { nodeSelector: { 'kubernetes.io/hostname': node1.name } }));
@@ -167,6 +168,8 @@ test('a pod on node1 fetches from an httpd pod on node2 across the lab (kubectl 
     return r.code === 0 && r.stdout;
   }, 20_000);
   expect(body.trim()).toBe('hello from web');
+  // and the apiserver reaches node2's kubelet API on its lab address for logs
+  expect((await kc(['logs', 'web'])).trim()).toBe('serving /www on :8080');
 });
 
 test('after kubectl cordon node1 new pods go only to node2', async () => {
