@@ -321,11 +321,13 @@ export class PodWorker {
       }
     }
 
-    // config: env, mounts
+    // config: env, mounts. API pods wait (briefly) for the first service list, as upstream, so their env is complete
+    const isStaticPod = pod.metadata?.annotations?.['kubernetes.io/config.source'] === 'file';
+    if (!isStaticPod && !this.k.services.hasSynced()) {
+      return fail('CreateContainerConfigError', 'services have not yet been read at least once, cannot construct envvars', 300);
+    }
     let opts;
     try {
-      const isStaticPod = pod.metadata?.annotations?.['kubernetes.io/config.source'] === 'file';
-      if (!isStaticPod && !this.k.services.hasSynced()) throw new ContainerConfigError('services have not yet been read at least once, cannot construct envvars');
       const termLog = this.terminationLogFile(c.name, attempt);
       if (c.terminationMessagePath !== '') {
         fs.mkdirSync(path.dirname(termLog), { recursive: true });
