@@ -64,9 +64,13 @@ node_agents() {  # node_agents I: pids in node I's netns that are not its docker
   done
 }
 
-owner_alive() {  # the lab's owner pid (from $OWNER_FILE) is a live process other than the caller's owner
-  local o; o=$(cat $OWNER_FILE 2>/dev/null) && [[ $o =~ ^[0-9]+$ ]] && [ -d /proc/$o ] && [ "$o" != "${MK8S_LAB_OWNER:-$PPID}" ]
+starttime() { awk '{sub(/^.*\) /, ""); print $20}' /proc/$1/stat 2>/dev/null; }   # field 22: tells a reused pid apart
+owner() { cut -d' ' -f1 $OWNER_FILE 2>/dev/null || true; }
+owner_running() {  # the lab's owner (pid + start time in $OWNER_FILE) still runs
+  local o t; read -r o t 2>/dev/null <$OWNER_FILE || return 1
+  [[ $o =~ ^[0-9]+$ ]] && [ -n "$t" ] && [ "$(starttime $o)" = "$t" ]
 }
+owner_alive() { owner_running && [ "$(owner)" != "${MK8S_LAB_OWNER:-$PPID}" ]; }   # ... and is someone else
 
 leftovers() {  # exit 0 when any piece of a lab exists and no live process owns it
   [ -n "$(all_nodes)" ] || ip netns list 2>/dev/null | grep -qx "$LAB\( .*\)\?" || ip link show $P-lab0 >/dev/null 2>&1 || return 1
@@ -110,10 +114,10 @@ up() {
   local n=${1:-2} i j d t0; [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 20 ] || die "N must be 1..20"
   prereqs
   if owner_alive; then   # exit 3 = busy, so a test harness can wait for the other run instead of failing
-    echo "netns-lab.sh: the lab belongs to live process $(cat $OWNER_FILE) ($(tr '\0' ' ' </proc/$(cat $OWNER_FILE)/cmdline 2>/dev/null | cut -c1-80)); '$0 down' takes it away" >&2
+    echo "netns-lab.sh: the lab belongs to live process $(owner) ($(tr '\0' ' ' </proc/$(owner)/cmdline 2>/dev/null | cut -c1-80)); FORCE=1 $0 down takes it away" >&2
     exit 3; fi
   down >/dev/null; t0=$(date +%s.%N)
-  echo "${MK8S_LAB_OWNER:-$PPID}" >$OWNER_FILE
+  local me=${MK8S_LAB_OWNER:-$PPID}; echo "$me $(starttime $me)" >$OWNER_FILE
   ip netns add $LAB; ip -n $LAB link set lo up
   ip -n $LAB link add br0 type bridge; ip -n $LAB link set br0 up
   ip link add $P-lab0 type veth peer name host netns $LAB            # host side of the lab: 10.200.0.1
@@ -235,9 +239,9 @@ check() {  # needs the images' busybox: httpd, wget, ping; uses only lab address
 }
 
 status() {
-  local o; o=$(cat $OWNER_FILE 2>/dev/null || echo -)
+  local o; o=$(owner); o=${o:--}
   [ -n "$(all_nodes)" ] || { echo "no lab"; return 0; }
-  echo "lab owner pid $o ($([ -d /proc/$o ] && echo alive || echo gone))"
+  echo "lab owner pid $o ($(owner_running && echo alive || echo gone))"
   for i in $(nodes); do printf 'node%s %s dockerd pid %s, %s containers, %s other processes\n' $i "$(ip4 $i)" \
     "$(cat /run/$P-node$i/dockerd.pid 2>/dev/null || echo -)" "$(dk $i ps -q 2>/dev/null | wc -l || true)" "$(node_agents $i | wc -l)"; done
 }
@@ -253,7 +257,7 @@ esac
 case "${1:-}" in
   up) up "${2:-2}" ;;
   down) if owner_alive && [ "${FORCE:-0}" != 1 ]; then   # never pull the lab from under a live test run
-      echo "netns-lab.sh: the lab belongs to live process $(cat $OWNER_FILE); FORCE=1 $0 down takes it anyway" >&2; exit 3; fi
+      echo "netns-lab.sh: the lab belongs to live process $(owner); FORCE=1 $0 down takes it anyway" >&2; exit 3; fi
     down ;; check) check ;; status) status ;; leftovers) if leftovers; then exit 0; else exit 1; fi ;;
   *) echo "usage: $0 up [N] | down | status | check | leftovers" >&2; exit 2 ;;
 esac

@@ -68,7 +68,7 @@ test('a lab owned by another live process is neither taken by up nor removed by 
   expect(leftovers.code).toBe(1); // its owner (this test process) is alive
 });
 
-test('up cleans a crashed run: SIGKILLed dockerd with running containers, then a fresh lab', async () => {
+test('up cleans a crashed run (SIGKILLed dockerd with running containers, owner pid reused), then a fresh lab', async () => {
   const [n1] = lab.nodes;
   const run = await nodeDocker(n1, ['run', '-d', '--name', 'mk8s-crash-left', 'mk8s/busybox:1.35', 'sleep', '600']);
   expect(run.code).toBe(0);
@@ -78,7 +78,10 @@ test('up cleans a crashed run: SIGKILLed dockerd with running containers, then a
   const oldPid = fs.readFileSync('/run/mk8s-node1/dockerd.pid', 'utf8').trim();
   process.kill(Number(oldPid), 'SIGKILL');
   expect(cgroupDirs(1).some((d) => procs(d).length > 0 || fs.readdirSync(d).some((e) => /^[0-9a-f]{64}$/.test(e)))).toBe(true);
-  lab = await startLab(2); // same owner: a re-run after a crash
+  // the recorded owner is a live pid that now belongs to another program (start time differs): treated as gone
+  fs.writeFileSync('/run/mk8s-lab.owner', `${stranger!.pid} 1\n`);
+  expect((await script(['leftovers'], process.pid)).code).toBe(0);
+  lab = await startLab(2, { busyWaitMs: 0 }); // a re-run after a crash: must not wait for the "owner"
   const newPid = fs.readFileSync('/run/mk8s-node1/dockerd.pid', 'utf8').trim();
   expect(newPid).not.toBe(oldPid);
   const ps = await nodeDocker(n1, ['ps', '-aq']);
