@@ -80,7 +80,7 @@ beforeAll(async () => {
   components.push(await startComponent('scheduler', [`--kubeconfig=${c.kubeconfig}`, '--port=0', '--leader-elect=false'],
     { waitFor: (l) => l.includes('serving health') }));
   kubelets.push(...await Promise.all(lab.nodes.map((n) => startKubeletInNode(n, c.kubeconfig))));
-  // pods are created only once the default ServiceAccount exists (the admission plugin needs it)
+  // pods only once the default ServiceAccount exists: upstream's ServiceAccount admission rejects them before
   await waitFor('default ServiceAccount', async () => (await c.kubectl(['get', 'serviceaccount', 'default'])).code === 0);
   console.log(`lab-scheduler: lab, control plane and 2 kubelets up in ${Date.now() - t0} ms`);
 }, 150_000); // startLab may wait up to 60 s for another run's lab
@@ -170,6 +170,16 @@ test('a pod on node1 fetches from an httpd pod on node2 across the lab (kubectl 
   expect(body.trim()).toBe('hello from web');
   // and the apiserver reaches node2's kubelet API on its lab address for logs
   expect((await kc(['logs', 'web'])).trim()).toBe('serving /www on :8080');
+});
+
+test('a hostNetwork pod runs in its node\'s namespace: pod IP = node IP, served on the lab address', async () => {
+  const serve = ['sh', '-c', 'mkdir -p /w && echo "host network of node1" >/w/index.html && trap "exit 0" TERM; httpd -f -p 18080 -h /w & wait'];
+  await createPods(podManifest('hostnet', { hostNetwork: true, nodeSelector: { 'kubernetes.io/hostname': node1.name } }, { command: serve }));
+  const [p] = await running(['hostnet']);
+  expect(p.status.podIP).toBe(node1.ip);
+  const body = await waitFor('hostnet answers on 10.200.0.11:18080', async () =>
+    fetch(`http://${node1.ip}:18080/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok && r.text()), 10_000);
+  expect(body.trim()).toBe('host network of node1');
 });
 
 test('after kubectl cordon node1 new pods go only to node2', async () => {
