@@ -15,11 +15,99 @@ export function loadKubeProto(): grpc.GrpcObject {
   return cached;
 }
 
-/** The Kube service definition (for grpc.Server#addService) and client constructor. */
-export function kubeService(): { service: grpc.ServiceDefinition; Client: grpc.ServiceClientConstructor } {
+/** The Kube service exactly as proto-loader builds it (protobufjs codecs for every message). */
+export function protoKubeService(): { service: grpc.ServiceDefinition; Client: grpc.ServiceClientConstructor } {
   const pkg = (loadKubeProto().mk8s as grpc.GrpcObject).v1 as grpc.GrpcObject;
   const Client = pkg.Kube as grpc.ServiceClientConstructor;
   return { service: Client.service, Client };
+}
+
+let fast: { service: grpc.ServiceDefinition; Client: grpc.ServiceClientConstructor } | undefined;
+/**
+ * The Kube service definition (for grpc.Server#addService) and client constructor. Requests keep protobufjs's
+ * codecs; the replies (Response, WatchEvent: a few fields around JSON bytes, one message per watch event and
+ * watcher) use the hand codecs below: a Buffer given to the serializer is sent as already-encoded bytes, and the
+ * deserializers return the JSON bytes as a view of the received message instead of building protobufjs objects.
+ */
+export function kubeService(): { service: grpc.ServiceDefinition; Client: grpc.ServiceClientConstructor } {
+  if (!fast) {
+    const base = protoKubeService().service;
+    const service: Record<string, grpc.MethodDefinition<any, any>> = {};
+    for (const [name, def] of Object.entries(base)) {
+      const watch = name === 'Watch';
+      const encode = def.responseSerialize;
+      service[name] = {
+        ...def,
+        responseSerialize: (m: any) => (Buffer.isBuffer(m) ? m : encode(m)),
+        responseDeserialize: watch ? decodeWatchEvent : decodeResponse,
+      };
+    }
+    fast = { service: service as grpc.ServiceDefinition, Client: grpc.makeGenericClientConstructor(service as grpc.ServiceDefinition, 'Kube') };
+  }
+  return fast;
+}
+
+// ---- reply codecs (wire format: https://protobuf.dev/programming-guides/encoding/) ----
+/** mk8s.v1.Response as the client reads it: `object` is a view into the received bytes (no copy). */
+export interface DecodedResponse { code: number; object: Buffer; warnings: string[] }
+/** mk8s.v1.WatchEvent as the client reads it: the frame's bytes, a view into the received message. */
+export interface DecodedWatchEvent { frame: Buffer }
+
+class Reader {
+  at = 0;
+  constructor(readonly b: Buffer) {}
+  varint(): number {
+    let r = 0, shift = 0;
+    for (;;) {
+      if (this.at >= this.b.length) throw new Error('truncated varint');
+      const x = this.b[this.at++];
+      if (shift < 28) r |= (x & 127) << shift; else r += (x & 127) * 2 ** shift;
+      if (x < 128) return shift < 28 ? r >>> 0 : r;
+      shift += 7;
+      if (shift > 63) throw new Error('varint too long');
+    }
+  }
+  bytes(): Buffer {
+    const len = this.varint();
+    if (this.at + len > this.b.length) throw new Error('truncated field');
+    const v = this.b.subarray(this.at, this.at + len);
+    this.at += len;
+    return v;
+  }
+  /** Skips a field of an unknown tag (a newer peer may send more fields). */
+  skip(wireType: number): void {
+    if (wireType === 0) this.varint();
+    else if (wireType === 2) this.bytes();
+    else if (wireType === 1) this.at += 8;
+    else if (wireType === 5) this.at += 4;
+    else throw new Error(`unsupported wire type ${wireType}`);
+    if (this.at > this.b.length) throw new Error('truncated field');
+  }
+}
+const EMPTY: Buffer = Buffer.alloc(0);
+
+export function decodeResponse(b: Buffer): DecodedResponse {
+  const r = new Reader(b);
+  const out: DecodedResponse = { code: 0, object: EMPTY, warnings: [] };
+  while (r.at < b.length) {
+    const key = r.varint(); const tag = key >>> 3, wt = key & 7;
+    if (tag === 1 && wt === 0) out.code = r.varint() | 0;
+    else if (tag === 2 && wt === 2) out.object = r.bytes();
+    else if (tag === 3 && wt === 2) out.warnings.push(r.bytes().toString());
+    else r.skip(wt);
+  }
+  return out;
+}
+
+export function decodeWatchEvent(b: Buffer): DecodedWatchEvent {
+  // the common case, written by the apiserver: field 1 alone
+  const r = new Reader(b);
+  let frame = EMPTY;
+  while (r.at < b.length) {
+    const key = r.varint();
+    if (key === ((1 << 3) | 2)) frame = r.bytes(); else r.skip(key & 7);
+  }
+  return { frame };
 }
 
 // A tiny hand encoder of RpcStatus {1: code, 2: message, 3: Any{1: type_url, 2: value}}: three fields, no need

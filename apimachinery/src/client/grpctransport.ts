@@ -42,6 +42,9 @@ export class GrpcTransport implements Transport {
       'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.keepalive_permit_without_calls': 1,
       'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 5_000,
       'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc.primary_user_agent': userAgent,
+      // no transparent retries (callers handle unavailability; the retry layer buffers every message) and no
+      // channelz bookkeeping per message
+      'grpc.enable_retries': 0, 'grpc.enable_channelz': 0,
     });
   }
 
@@ -89,10 +92,10 @@ export class GrpcTransport implements Transport {
       timeoutSeconds: q.timeoutSeconds ? Number(q.timeoutSeconds) : 0,
       ...(q.sendInitialEvents !== undefined ? { sendInitialEvents: q.sendInitialEvents === 'true' } : {}),
     }, md);
-    call.on('data', (m: any) => {
+    call.on('data', (m: { frame: Buffer }) => {
       if (done) return;
       let ev: any;
-      try { ev = JSON.parse(text(m.frame)); } catch { call.cancel(); close(errors.internal('undecodable watch frame')); return; }
+      try { ev = JSON.parse(m.frame.toString()); } catch { call.cancel(); close(errors.internal('undecodable watch frame')); return; }
       onEvent(ev);
     });
     call.on('error', (e: Grpc.ServiceError) => close(e.code === grpc().status.CANCELLED ? undefined : toStatusError(e)));

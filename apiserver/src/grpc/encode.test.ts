@@ -1,9 +1,10 @@
-// The hand-written Response/WatchEvent encodings decode, through the proto's own deserializers, to what
-// protobufjs would have produced: code, the JSON bytes, warnings (non-ASCII text included).
-import { kubeService } from '@mk8s/proto';
+// The hand-written Response/WatchEvent encoders and decoders agree with protobufjs (the proto's generic codecs):
+// code, the JSON bytes, warnings (non-ASCII text included), unknown fields skipped, truncated bytes refused.
+import { kubeService, protoKubeService, decodeResponse, decodeWatchEvent } from '@mk8s/proto';
 import { encodeResponse, encodeWatchEvent } from './server';
 
-const service = kubeService().service;
+const generic = protoKubeService().service;
+const fast = kubeService().service;
 
 describe('pre-encoded gRPC replies', () => {
   it.each([
@@ -12,18 +13,51 @@ describe('pre-encoded gRPC replies', () => {
     [0, '', []],
     [500, 'x'.repeat(30_000), ['w'.repeat(200)]],
   ] as [number, string, string[]][])('Response code %d', (code, json, warnings) => {
-    const decoded = service.Get.responseDeserialize(encodeResponse(code, json, warnings)) as any;
+    const decoded = generic.Get.responseDeserialize(encodeResponse(code, json, warnings)) as any;
     expect(decoded.code).toBe(code);
     expect(Buffer.from(decoded.object).toString()).toBe(json);
     expect(decoded.warnings).toEqual(warnings);
     // and it is byte for byte what the generic serializer writes
-    expect(encodeResponse(code, json, warnings)).toEqual(service.Get.responseSerialize({ code, object: Buffer.from(json), warnings }));
+    expect(encodeResponse(code, json, warnings)).toEqual(generic.Get.responseSerialize({ code, object: Buffer.from(json), warnings }));
+    // the hand decoder reads what protobufjs writes
+    const mine = decodeResponse(generic.Get.responseSerialize({ code, object: Buffer.from(json), warnings }));
+    expect({ ...mine, object: mine.object.toString() }).toEqual({ code, object: json, warnings });
   });
 
   it('WatchEvent', () => {
     const frame = JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'ü' } } }) + '\n';
-    const decoded = service.Watch.responseDeserialize(encodeWatchEvent(frame)) as any;
+    const decoded = generic.Watch.responseDeserialize(encodeWatchEvent(frame)) as any;
     expect(Buffer.from(decoded.frame).toString()).toBe(frame);
-    expect(encodeWatchEvent(frame)).toEqual(service.Watch.responseSerialize({ frame: Buffer.from(frame) }));
+    expect(encodeWatchEvent(frame)).toEqual(generic.Watch.responseSerialize({ frame: Buffer.from(frame) }));
+    expect(decodeWatchEvent(encodeWatchEvent(frame)).frame.toString()).toBe(frame);
+    expect(fast.Watch.responseDeserialize(encodeWatchEvent(frame)).frame.toString()).toBe(frame);
+  });
+
+  it('the service sends a Buffer as it is and encodes an object like protobufjs', () => {
+    const b = encodeWatchEvent('{"type":"ADDED"}\n');
+    expect(fast.Watch.responseSerialize(b)).toBe(b);
+    const obj = { code: 200, object: Buffer.from('{}'), warnings: ['w'] };
+    expect(fast.Get.responseSerialize(obj)).toEqual(generic.Get.responseSerialize(obj));
+  });
+
+  it('skips unknown fields of every wire type (a newer apiserver may add some)', () => {
+    const known = encodeResponse(201, '{"a":1}', ['x']);
+    const extra = Buffer.from([
+      (9 << 3) | 0, 0x96, 0x01,                   // varint 150
+      (10 << 3) | 2, 3, 0x61, 0x62, 0x63,         // bytes "abc"
+      (11 << 3) | 1, 1, 2, 3, 4, 5, 6, 7, 8,      // fixed64
+      (12 << 3) | 5, 1, 2, 3, 4,                  // fixed32
+    ]);
+    const r = decodeResponse(Buffer.concat([extra, known]));
+    expect({ ...r, object: r.object.toString() }).toEqual({ code: 201, object: '{"a":1}', warnings: ['x'] });
+    expect(decodeWatchEvent(Buffer.concat([extra, encodeWatchEvent('f')])).frame.toString()).toBe('f');
+  });
+
+  it('an empty message decodes to defaults; truncated or malformed bytes throw', () => {
+    expect(decodeResponse(Buffer.alloc(0))).toEqual({ code: 0, object: Buffer.alloc(0), warnings: [] });
+    const whole = encodeResponse(200, '{"kind":"List"}', []);
+    expect(() => decodeResponse(whole.subarray(0, whole.length - 2))).toThrow(/truncated/);
+    expect(() => decodeResponse(Buffer.from([0x08, 0x80]))).toThrow(/truncated varint/);
+    expect(() => decodeWatchEvent(Buffer.from([(1 << 3) | 3]))).toThrow(/wire type 3/);
   });
 });

@@ -65,8 +65,8 @@ function query(list?: ListOpts, write?: WriteOpts, extra: Record<string, string>
 // ---- pre-encoded replies ----
 // Response and WatchEvent are a few length-delimited fields around the JSON bytes, so they are written here in one
 // pass straight from the JSON string (no Buffer copy for protobufjs to copy again), and a watch frame shared by
-// many watchers (watch.ts serializes each event once) is encoded once for all of them. The service's serializers
-// pass such Buffers through unchanged.
+// many watchers (watch.ts serializes each event once) is encoded once for all of them. kubeService()'s reply
+// serializers pass such Buffers through unchanged.
 function varintLen(n: number): number { let len = 1; while (n > 127) { n >>>= 7; len++; } return len; }
 function putVarint(buf: Buffer, at: number, n: number): number {
   while (n > 127) { buf[at++] = (n & 127) | 128; n >>>= 7; }
@@ -113,22 +113,14 @@ function encodedFrame(frame: string): Buffer {
   }
   return b;
 }
-function passEncoded(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
-  const out: Record<string, grpc.MethodDefinition<any, any>> = {};
-  for (const [name, def] of Object.entries(service)) {
-    const orig = def.responseSerialize;
-    out[name] = { ...def, responseSerialize: (m: any) => (Buffer.isBuffer(m) ? m : orig(m)) };
-  }
-  return out as grpc.ServiceDefinition;
-}
-
 export function createGrpcServer(ctx: HandlerContext, log: Logger): grpc.Server {
   const server = new grpc.Server({
     'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.max_send_message_length': 256 * 1024 * 1024,
   });
-  const service = passEncoded(kubeService().service);
+  // kubeService's reply serializers send the pre-encoded Buffers below as they are
+  const service = kubeService().service;
 
   /** Run one REST request; resolve with its reply (errors as StatusError). */
   const run = async (method: string, t: Target, q: URLSearchParams, body: Buffer | undefined, contentType: string, agent: string,
