@@ -50,8 +50,8 @@ export function kubeService(): { service: grpc.ServiceDefinition; Client: grpc.S
 // ---- reply codecs (wire format: https://protobuf.dev/programming-guides/encoding/) ----
 /** mk8s.v1.Response as the client reads it: `object` is a view into the received bytes (no copy). */
 export interface DecodedResponse { code: number; object: Buffer; warnings: string[] }
-/** mk8s.v1.WatchEvent as the client reads it: the frame's bytes, a view into the received message. */
-export interface DecodedWatchEvent { frame: Buffer }
+/** mk8s.v1.WatchEvent as the client reads it: the frames' bytes, views into the received message. */
+export interface DecodedWatchEvent { frames: Buffer[] }
 
 class Reader {
   at = 0;
@@ -100,14 +100,13 @@ export function decodeResponse(b: Buffer): DecodedResponse {
 }
 
 export function decodeWatchEvent(b: Buffer): DecodedWatchEvent {
-  // the common case, written by the apiserver: field 1 alone
   const r = new Reader(b);
-  let frame = EMPTY;
+  const frames: Buffer[] = [];
   while (r.at < b.length) {
     const key = r.varint();
-    if (key === ((1 << 3) | 2)) frame = r.bytes(); else r.skip(key & 7);
+    if (key === ((1 << 3) | 2)) frames.push(r.bytes()); else r.skip(key & 7);
   }
-  return { frame };
+  return { frames };
 }
 
 // A tiny hand encoder of RpcStatus {1: code, 2: message, 3: Any{1: type_url, 2: value}}: three fields, no need

@@ -92,11 +92,13 @@ export class GrpcTransport implements Transport {
       timeoutSeconds: q.timeoutSeconds ? Number(q.timeoutSeconds) : 0,
       ...(q.sendInitialEvents !== undefined ? { sendInitialEvents: q.sendInitialEvents === 'true' } : {}),
     }, md);
-    call.on('data', (m: { frame: Buffer }) => {
-      if (done) return;
-      let ev: any;
-      try { ev = JSON.parse(m.frame.toString()); } catch { call.cancel(); close(errors.internal('undecodable watch frame')); return; }
-      onEvent(ev);
+    call.on('data', (m: { frames: Buffer[] }) => {
+      for (const f of m.frames) {
+        if (done) return;
+        let ev: any;
+        try { ev = JSON.parse(f.toString()); } catch { call.cancel(); close(errors.internal('undecodable watch frame')); return; }
+        onEvent(ev);
+      }
     });
     call.on('error', (e: Grpc.ServiceError) => close(e.code === grpc().status.CANCELLED ? undefined : toStatusError(e)));
     call.on('end', () => close());

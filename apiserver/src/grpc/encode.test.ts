@@ -27,10 +27,17 @@ describe('pre-encoded gRPC replies', () => {
   it('WatchEvent', () => {
     const frame = JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'ü' } } }) + '\n';
     const decoded = generic.Watch.responseDeserialize(encodeWatchEvent(frame)) as any;
-    expect(Buffer.from(decoded.frame).toString()).toBe(frame);
-    expect(encodeWatchEvent(frame)).toEqual(generic.Watch.responseSerialize({ frame: Buffer.from(frame) }));
-    expect(decodeWatchEvent(encodeWatchEvent(frame)).frame.toString()).toBe(frame);
-    expect(fast.Watch.responseDeserialize(encodeWatchEvent(frame)).frame.toString()).toBe(frame);
+    expect(decoded.frames.map((f: Uint8Array) => Buffer.from(f).toString())).toEqual([frame]);
+    expect(encodeWatchEvent(frame)).toEqual(generic.Watch.responseSerialize({ frames: [Buffer.from(frame)] }));
+    expect(decodeWatchEvent(encodeWatchEvent(frame)).frames.map(String)).toEqual([frame]);
+    expect(fast.Watch.responseDeserialize(encodeWatchEvent(frame)).frames.map(String)).toEqual([frame]);
+  });
+
+  it('concatenated WatchEvents are one WatchEvent with all their frames, in order', () => {
+    const frames = ['{"type":"ADDED"}\n', '{"type":"MODIFIED","object":{"k":"ä"}}\n', '{"type":"DELETED"}\n'];
+    const joined = Buffer.concat(frames.map(encodeWatchEvent));
+    expect((generic.Watch.responseDeserialize(joined) as any).frames.map((f: Uint8Array) => Buffer.from(f).toString())).toEqual(frames);
+    expect(decodeWatchEvent(joined).frames.map(String)).toEqual(frames);
   });
 
   it('the service sends a Buffer as it is and encodes an object like protobufjs', () => {
@@ -50,7 +57,7 @@ describe('pre-encoded gRPC replies', () => {
     ]);
     const r = decodeResponse(Buffer.concat([extra, known]));
     expect({ ...r, object: r.object.toString() }).toEqual({ code: 201, object: '{"a":1}', warnings: ['x'] });
-    expect(decodeWatchEvent(Buffer.concat([extra, encodeWatchEvent('f')])).frame.toString()).toBe('f');
+    expect(decodeWatchEvent(Buffer.concat([extra, encodeWatchEvent('f')])).frames.map(String)).toEqual(['f']);
   });
 
   it('an empty message decodes to defaults; truncated or malformed bytes throw', () => {

@@ -113,6 +113,50 @@ function encodedFrame(frame: string): Buffer {
   }
   return b;
 }
+/**
+ * One message in flight per watch stream: grpc-js sends a stream's messages one at a time (the next after the
+ * previous one's write completes, i.e. a turn of the event loop each), so frames that arrive meanwhile are queued
+ * and go out together as one WatchEvent (encoded WatchEvents concatenate into one with all their frames), in
+ * order. A burst (10,000 initial events) then takes a few messages instead of 10,000 loop turns.
+ */
+export class CoalescingWriter {
+  static readonly MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+  private queued: Buffer[] = [];
+  private inFlight = false;
+  private ended = false;
+  constructor(private readonly call: Pick<grpc.ServerWritableStream<unknown, unknown>, 'write' | 'end' | 'cancelled'>) {}
+
+  write(encoded: Buffer): void {
+    if (this.ended || this.call.cancelled) return;
+    this.queued.push(encoded);
+    if (!this.inFlight) this.send();
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    // the stream keeps the order: what is queued goes out before the end
+    while (this.queued.length && !this.call.cancelled) this.call.write(this.take());
+    this.call.end();
+  }
+
+  /** The queued frames up to MAX_MESSAGE_BYTES (at least one) as one message. */
+  private take(): Buffer {
+    let n = 0, bytes = 0;
+    while (n < this.queued.length && (n === 0 || bytes + this.queued[n].length <= CoalescingWriter.MAX_MESSAGE_BYTES)) bytes += this.queued[n++].length;
+    const parts = this.queued.splice(0, n);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
+  }
+
+  private send(): void {
+    this.inFlight = true;
+    this.call.write(this.take(), () => {
+      this.inFlight = false;
+      if (this.queued.length && !this.ended && !this.call.cancelled) this.send();
+    });
+  }
+}
+
 export function createGrpcServer(ctx: HandlerContext, log: Logger): grpc.Server {
   const server = new grpc.Server({
     'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1,
@@ -188,11 +232,10 @@ export function createGrpcServer(ctx: HandlerContext, log: Logger): grpc.Server 
       const onClose: (() => void)[] = [];
       call.on('cancelled', () => onClose.forEach(f => f()));
       call.on('close', () => onClose.forEach(f => f()));
-      const stream = () => ({
-        write: (frame: string) => { call.write(encodedFrame(frame)); },
-        end: () => call.end(),
-        onClose: (cb: () => void) => { onClose.push(cb); },
-      });
+      const stream = () => {
+        const out = new CoalescingWriter(call);
+        return { write: (frame: string) => out.write(encodedFrame(frame)), end: () => out.end(), onClose: (cb: () => void) => { onClose.push(cb); } };
+      };
       run('GET', { ...r.target, name: r.target?.name ?? '' }, q, undefined, 'application/json', agentOf(call), stream)
         // 'error' makes grpc-js send the status (destroy() would drop the stream without any status, and the
         // client would wait forever for a watch that failed to start, e.g. on a bad selector)
