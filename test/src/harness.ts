@@ -337,7 +337,8 @@ export async function startApiserver(opts: ApiserverOptions): Promise<ApiserverH
   if (!opts.command && !fs.existsSync(main)) {
     throw new Error(`${main} does not exist: build it first (npm run build)`);
   }
-  const [cmd, ...cmdArgs] = opts.command ?? [process.execPath, main];
+  // Same node flags as deploy/up.sh gives the apiserver (a larger young generation for request garbage).
+  const [cmd, ...cmdArgs] = opts.command ?? [process.execPath, '--max-semi-space-size=32', main];
   const dir = newDir('apiserver');
   const [port, grpcPort] = await freePorts(2);
   const url = `http://${LOOPBACK}:${port}`;
