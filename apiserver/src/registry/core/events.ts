@@ -1,6 +1,7 @@
 // core/v1 Events: legacyValidateEvent (namespace agreement; reporting fields for new-style events), the event
 // field selectors, and printEvent for `kubectl get events` (LAST SEEN TYPE REASON OBJECT MESSAGE).
 import { field, type FieldError } from '@mk8s/apimachinery';
+import { eventColumns } from '../events/events';
 import type { KObject, Strategy, TableColumn } from '../strategy';
 import { formatAge } from '../printers';
 import { isDNS1123Subdomain, isQualifiedName, nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from '../validation';
@@ -34,19 +35,8 @@ function validate(e: KObject): FieldError[] {
 
 const source = (e: KObject) => (isObj(e.source) && e.source.component) || e.reportingComponent || '';
 
-export const eventColumns: TableColumn[] = [
-  { name: 'Last Seen', type: 'string', description: 'The time at which the most recent occurrence of this event was recorded.' },
-  { name: 'Type', type: 'string', description: 'Type of this event (Normal, Warning), new types could be added in the future' },
-  { name: 'Reason', type: 'string', description: "This should be a short, machine understandable string that gives the reason for the transition into the object's current status." },
-  { name: 'Object', type: 'string', description: 'The object that this event is about.' },
-  { name: 'Subobject', type: 'string', priority: 1, description: 'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go-field access statement.' },
-  { name: 'Source', type: 'string', priority: 1, description: 'The component reporting this event. Should be a short machine understandable string.' },
-  { name: 'Message', type: 'string', description: 'A human-readable description of the status of this operation.' },
-  { name: 'First Seen', type: 'string', priority: 1, description: 'The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)' },
-  { name: 'Count', type: 'string', priority: 1, description: 'The number of times this event has occurred.' },
-  // Upstream puts the event's name last (wide only); the table writer should not add its own NAME column here.
-  { name: 'Name', type: 'string', format: 'name', priority: 1, description: 'Name must be unique within a namespace.' },
-];
+// The same columns as events.k8s.io/v1 (one storage, one printer): NAME last, wide only.
+export { eventColumns };
 
 export function eventRow(e: KObject, now: Date): unknown[] {
   const first = e.firstTimestamp ? formatAge(e.firstTimestamp, now) : formatAge(e.eventTime, now);
