@@ -17,10 +17,9 @@ const KNOWN = ['kubeconfig', 'node-name', 'hostname-override', 'node-ip', 'docke
   'cluster-dns', 'cluster-domain', 'node-labels', 'register-with-taints', 'port', 'address', 'healthz-port',
   'healthz-bind-address', 'log-format', 'pod-cidr', 'pod-infra-container-image', 'resolv-conf', 'transport', 'max-pods'];
 
+// Loopback unless told otherwise (--node-ip): the kubelet API and hostPorts listen on the node IP, and these
+// machines may only receive traffic on loopback and on the project's own namespaces.
 function defaultNodeIP(): string {
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
   return '127.0.0.1';
 }
 

@@ -29,7 +29,8 @@ export function resourcesConfig(c: Container): Partial<Docker.HostConfig> {
   return hc;
 }
 
-function portsConfig(pod: Pod) {
+// hostPorts bind on the node's own address (never every host address), unless the pod names a hostIP.
+function portsConfig(pod: Pod, nodeIP: string) {
   const exposed: Record<string, {}> = {};
   const bindings: Record<string, { HostPort: string; HostIp?: string }[]> = {};
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
@@ -37,16 +38,16 @@ function portsConfig(pod: Pod) {
       if (!p.hostPort) continue;
       const key = `${p.containerPort}/${(p.protocol ?? 'TCP').toLowerCase()}`;
       exposed[key] = {};
-      (bindings[key] ??= []).push({ HostPort: String(p.hostPort), ...(p.hostIP ? { HostIp: p.hostIP } : {}) });
+      (bindings[key] ??= []).push({ HostPort: String(p.hostPort), HostIp: p.hostIP || nodeIP });
     }
   }
   return { exposed, bindings };
 }
 
-export function sandboxOptions(pod: Pod, nodeName: string, attempt: number, pauseImage: string, dns: DnsSettings): Docker.ContainerCreateOptions {
+export function sandboxOptions(pod: Pod, nodeName: string, attempt: number, pauseImage: string, dns: DnsSettings, nodeIP: string): Docker.ContainerCreateOptions {
   const ref = podRef(pod);
   const hostNet = !!pod.spec?.hostNetwork;
-  const { exposed, bindings } = portsConfig(pod);
+  const { exposed, bindings } = portsConfig(pod, nodeIP);
   return {
     name: sandboxName(ref, attempt), Image: pauseImage,
     ...(hostNet ? {} : { Hostname: podHostname(pod) }),

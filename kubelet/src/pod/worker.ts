@@ -252,7 +252,7 @@ export class PodWorker {
       return undefined;
     }
     try {
-      const id = await this.k.runtime.run(sandboxOptions(pod, this.k.nodeName, attempt, this.k.pauseImage, dns));
+      const id = await this.k.runtime.run(sandboxOptions(pod, this.k.nodeName, attempt, this.k.pauseImage, dns, this.k.nodeIP));
       return await this.k.runtime.inspect(id);
     } catch (e: any) {
       this.k.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${dockerMessage(e)}`);
