@@ -58,9 +58,12 @@ export class ApiServer {
     for (const s of strategies) this.registry.add(new GenericStore(s, this.etcd, opts.etcdPrefix, admission, this.log, opts.watchCacheSize));
   }
 
-  /** Why the server is not ready, or undefined when etcd answers. */
+  private warmedUp = false;
+
+  /** Why the server is not ready: etcd does not answer, or the bootstrap objects and caches are not there yet. */
   async notReady(): Promise<string | undefined> {
-    try { await this.etcd.currentRevision(); return undefined; } catch (e) { return (e as Error).message; }
+    try { await this.etcd.currentRevision(); } catch (e) { return (e as Error).message; }
+    return this.warmedUp ? undefined : 'bootstrap objects and watch caches are not ready yet';
   }
 
   async start(): Promise<void> {
@@ -116,6 +119,7 @@ export class ApiServer {
       }
     }
     await Promise.all(this.registry.stores.map(s => s.cache.ready()));
+    this.warmedUp = true;
     this.log.info('watch caches ready', { resources: this.registry.stores.length });
   }
 

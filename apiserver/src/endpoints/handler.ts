@@ -137,7 +137,7 @@ async function nonResource(ctx: HandlerContext, req: IncomingMessage, res: Serve
   if (p === '/healthz' || p === '/livez') return send(res, 200, 'ok');
   if (p === '/readyz') {
     const why = await ctx.ready();
-    return why ? send(res, 503, `[-]etcd failed: ${why}\nreadyz check failed`) : send(res, 200, 'ok');
+    return why ? send(res, 503, `[-]storage failed: ${why}\nreadyz check failed`) : send(res, 200, 'ok');
   }
   if (p === '/metrics') {
     const text = await ctx.metricsText();

@@ -72,7 +72,10 @@ export class DockerRuntime {
       if (cached && cached.key === key) return cached.obs;
       try {
         const obs = fromInspect(await this.docker.getContainer(it.Id).inspect());
-        this.inspectCache.set(it.Id, { key, obs });
+        // Docker records OOMKilled from a containerd event that may land just after the exit: an exit seen in its
+        // first seconds is inspected again rather than remembered.
+        const justExited = obs.state === 'exited' && Date.now() - Date.parse(obs.finishedAt ?? '') < 3000;
+        if (!justExited) this.inspectCache.set(it.Id, { key, obs });
         return obs;
       } catch {
         return undefined; // removed between list and inspect
