@@ -7,6 +7,13 @@ import type { KObject } from './registry/strategy';
 async function ensure(reg: Registry, group: string, resource: string, ns: string | undefined, obj: KObject, log: Logger) {
   const store = reg.preferred(group, resource);
   if (!store) return;
+  // Present already (a restart): leave it. Checked first, since a create could fail on its allocations
+  // (the kubernetes Service's 10.96.0.1 is taken by itself) before it fails as AlreadyExists.
+  const present = await store.get(ns, obj.metadata.name!).then(() => true, e => {
+    if (e instanceof StatusError && e.code === 404) return false;
+    throw e;
+  });
+  if (present) return;
   try {
     await store.create(ns, obj);
     log.info('created', { resource, namespace: ns, name: obj.metadata.name });

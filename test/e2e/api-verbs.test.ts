@@ -33,3 +33,11 @@ test('a strategic merge patch whose list item lacks the merge key is a 400 BadRe
   expect(r.body.message).toContain('does not contain declared merge key: name');
   expect((await fetch(c.apiserver.url + '/readyz')).status).toBe(200);
 });
+
+test('a restarted apiserver becomes ready again over its existing bootstrap objects', async () => {
+  await c.apiserver.restart(); // waits for /readyz, which waits for bootstrap and the watch caches
+  expect((await fetch(c.apiserver.url + '/readyz')).status).toBe(200);
+  const svc = await req('GET', '/api/v1/namespaces/default/services/kubernetes');
+  expect(svc.status).toBe(200);
+  expect(svc.body.spec.clusterIP).toBe('10.96.0.1');
+});
