@@ -8,7 +8,7 @@ import {
   validatePositiveIntOrPercent,
 } from './common';
 import { validateObjectMeta, validateObjectMetaUpdate } from './deps';
-import { defaultTemplate, replicasScale, selectorMatchesTemplate, validateAlwaysRestartingTemplate, validateSelector, templateColumns, selectorImmutableUpdate } from './workload';
+import { defaultTemplate, replicasScale, selectorMatchesTemplate, validateAlwaysRestartingTemplate, validateSelector, templateColumns, selectorImmutableUpdate, validateReplicaCounts } from './workload';
 
 export function defaultDeployment(obj: KObject): void {
   const spec = ensureObject(obj, 'spec');
@@ -69,19 +69,9 @@ export function validateDeploymentSpec(spec: any, path = 'spec'): FieldError[] {
 }
 
 function validateDeploymentStatus(status: any, path = 'status'): FieldError[] {
-  if (!isObject(status)) return [];
-  const errs: FieldError[] = [];
-  for (const k of ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'collisionCount']) {
-    errs.push(...nonNegative(status[k], `${path}.${k}`));
-  }
-  const n = (k: string) => (typeof status[k] === 'number' ? status[k] : 0);
-  for (const k of ['updatedReplicas', 'readyReplicas', 'availableReplicas']) {
-    if (n(k) > n('replicas')) errs.push(field.invalid(`${path}.${k}`, n(k), 'cannot be greater than status.replicas'));
-  }
-  if (n('availableReplicas') > n('readyReplicas')) {
-    errs.push(field.invalid(`${path}.availableReplicas`, n('availableReplicas'), 'cannot be greater than readyReplicas'));
-  }
-  return errs;
+  return validateReplicaCounts(status, path,
+    ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'collisionCount'],
+    ['updatedReplicas', 'readyReplicas', 'availableReplicas']);
 }
 
 /** status.collisionCount may only grow (IsDecremented). */

@@ -7,7 +7,7 @@ import {
   resetStatusForCreate, selectorConvertible, since, specOf, statusOf,
 } from './common';
 import { validateObjectMeta, validateObjectMetaUpdate } from './deps';
-import { defaultTemplate, replicasScale, selectorMatchesTemplate, validateAlwaysRestartingTemplate, validateSelector, templateColumns, selectorImmutableUpdate } from './workload';
+import { defaultTemplate, replicasScale, selectorMatchesTemplate, validateAlwaysRestartingTemplate, validateSelector, templateColumns, selectorImmutableUpdate, validateReplicaCounts } from './workload';
 
 export function defaultReplicaSet(obj: KObject): void {
   const spec = ensureObject(obj, 'spec');
@@ -30,19 +30,9 @@ export function validateReplicaSetSpec(spec: any, path = 'spec'): FieldError[] {
 }
 
 function validateReplicaSetStatus(status: any, path = 'status'): FieldError[] {
-  if (!isObject(status)) return [];
-  const errs: FieldError[] = [];
-  for (const k of ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration']) {
-    errs.push(...nonNegative(status[k], `${path}.${k}`));
-  }
-  const n = (k: string) => (typeof status[k] === 'number' ? status[k] : 0);
-  for (const k of ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas']) {
-    if (n(k) > n('replicas')) errs.push(field.invalid(`${path}.${k}`, n(k), 'cannot be greater than status.replicas'));
-  }
-  if (n('availableReplicas') > n('readyReplicas')) {
-    errs.push(field.invalid(`${path}.availableReplicas`, n('availableReplicas'), 'cannot be greater than readyReplicas'));
-  }
-  return errs;
+  return validateReplicaCounts(status, path,
+    ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration'],
+    ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas']);
 }
 
 export const replicaSetStrategy: Strategy = {

@@ -2,7 +2,7 @@
 // ValidateReplicaSetSpec/ValidateDeploymentSpec and ValidatePodTemplateSpecForReplicaSet, and the /scale mapping.
 import { field, type FieldError } from '@mk8s/apimachinery';
 import type { KObject, ScaleSpec, TableColumn } from '../strategy';
-import { immutable, isObject, selectorConvertible, selectorIsEmpty, selectorMatches, selectorString, specOf, statusOf } from './common';
+import { immutable, isObject, nonNegative, selectorConvertible, selectorIsEmpty, selectorMatches, selectorString, specOf, statusOf } from './common';
 import { defaultPodSpec, validateLabelSelector, validateObjectMetaUpdate, validatePodTemplateSpec } from './deps';
 
 /** Pod defaults for spec.template.spec (and any nested template), as the decoder applies them. */
@@ -58,4 +58,22 @@ export const templateColumns: TableColumn[] = [
 /** Update validation of workloads whose selector is fixed at create. */
 export function selectorImmutableUpdate(obj: KObject, old: KObject): FieldError[] {
   return [...validateObjectMetaUpdate(obj.metadata, old.metadata), ...immutable(specOf(obj).selector, specOf(old).selector, 'spec.selector')];
+}
+
+/**
+ * Status counters of replica workloads: `nonNegative` fields are >= 0, `bounded` ones <= status.replicas, and
+ * availableReplicas <= readyReplicas (upstream's ValidateDeploymentStatus / ValidateReplicaSetStatus).
+ */
+export function validateReplicaCounts(status: any, path: string, nonNegativeKeys: string[], bounded: string[]): FieldError[] {
+  if (!isObject(status)) return [];
+  const errs: FieldError[] = [];
+  for (const k of nonNegativeKeys) errs.push(...nonNegative(status[k], `${path}.${k}`));
+  const n = (k: string) => (typeof status[k] === 'number' ? status[k] : 0);
+  for (const k of bounded) {
+    if (n(k) > n('replicas')) errs.push(field.invalid(`${path}.${k}`, n(k), 'cannot be greater than status.replicas'));
+  }
+  if (n('availableReplicas') > n('readyReplicas')) {
+    errs.push(field.invalid(`${path}.availableReplicas`, n('availableReplicas'), 'cannot be greater than readyReplicas'));
+  }
+  return errs;
 }
