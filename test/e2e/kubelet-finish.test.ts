@@ -4,6 +4,7 @@
 // node admission (OutOfcpu/OutOfmemory/OutOfpods), restart counts across a kubelet restart.
 // All pods are created up front so their waits overlap; each test checks its own pods.
 import { execFileSync, spawn } from 'child_process';
+import { ptyProgram } from '../src/pty';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
@@ -233,27 +234,7 @@ test('kubectl logs -f and kubectl exec -it (a real pty) on a pod the kubelet run
   const n = lines.map(l => Number(/^tick (\d+)$/.exec(l)![1]));
   expect(n.slice(0, 4)).toEqual([n[0], n[0] + 1, n[0] + 2, n[0] + 3]);
 
-  const py = `
-import os, pty, sys, fcntl, termios, struct, time
-pid, fd = pty.fork()
-if pid == 0:
-    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 27, 99, 0, 0))
-    os.execv(sys.argv[1], sys.argv[1:])
-time.sleep(1.5)
-os.write(fd, b"stty size; tty; echo pod-$HOSTNAME-$((6*7)); exit 5\\n")
-out = b''
-while True:
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-_, st = os.waitpid(pid, 0)
-sys.stdout.buffer.write(out)
-sys.exit(os.waitstatus_to_exitcode(st))
-`;
+  const py = ptyProgram(27, 99, 'stty size; tty; echo pod-$HOSTNAME-$((6*7)); exit 5');
   const r = await new Promise<{ code: number; stdout: string }>(resolve => {
     const p = spawn('python3', ['-c', py, '/usr/bin/kubectl', 'exec', '-it', 'mk8s-test-ticker', '--', 'sh'], { env: kubeEnv() });
     let so = '';

@@ -2,6 +2,7 @@
 // Docker. The Node points at the kubelet server in this process (InternalIP 127.0.0.1, daemonEndpoints
 // port); the Pod is bound to it and its containers are made here with the kubelet's labels.
 import { spawn } from 'child_process';
+import { ptyProgram } from '../src/pty';
 import * as fs from 'fs';
 import * as path from 'path';
 import winston from 'winston';
@@ -126,27 +127,7 @@ describe('kubectl exec through the apiserver', () => {
 
   it('-it with a real terminal: a tty of the terminal\'s size, typed input, the shell\'s exit code', async () => {
     // a pty whose size is set before kubectl starts; we type into it like a user
-    const py = `
-import os, pty, sys, fcntl, termios, struct, time
-pid, fd = pty.fork()
-if pid == 0:
-    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 33, 111, 0, 0))
-    os.execv(sys.argv[1], sys.argv[1:])
-time.sleep(1.5)
-os.write(fd, b"stty size; tty; echo typed-$((6*7)); exit 7\\n")
-out = b''
-while True:
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-_, st = os.waitpid(pid, 0)
-sys.stdout.buffer.write(out)
-sys.exit(os.waitstatus_to_exitcode(st))
-`;
+    const py = ptyProgram(33, 111, 'stty size; tty; echo typed-$((6*7)); exit 7');
     const r = await run('python3', ['-c', py, '/usr/bin/kubectl', 'exec', '-it', podName, '-c', 'app', '--', 'sh']);
     const out = r.stdout.replace(/\r/g, '');
     expect(out).toMatch(/^33 111$/m);
