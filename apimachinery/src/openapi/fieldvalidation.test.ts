@@ -43,6 +43,15 @@ describe('checkFields (strict decoding findings)', () => {
     expect(checkFields(pod(), JSON.parse(raw)).duplicate).toEqual([]);
   });
 
+  it('finds a duplicate next to strings that look like keys, and walks bodies without one the same way', () => {
+    // an escaped quote before a colon inside a value must not hide the repeated key
+    const dup = '{"metadata":{"name":"a\\":","name" : "b"},"spec":{"containers":[{"name":"c\\":\\":"}]}}';
+    expect(check(pod(), dup).duplicate).toEqual(['metadata.name']);
+    const clean = '{"metadata":{"name":"a","labels":{"k":"v"}},"spec":{"containers":[{"name":"c","bogus":1}],"nope":[1]}}';
+    expect(check(pod(), clean)).toEqual(checkFields(pod(), JSON.parse(clean)));
+    expect(check(pod(), clean).unknown).toEqual(['spec.containers[0].bogus', 'spec.nope']);
+  });
+
   it('reports a repeated unknown field once', () => {
     const f = check(pod(), '{"spec":{"x":1,"x":2}}');
     expect(f.errors).toEqual(['unknown field "spec.x"']);

@@ -26,7 +26,6 @@ const TOP_LEVEL_KNOWN = new Set(['apiVersion', 'kind', 'metadata']);
  * Throws a SyntaxError-like Error when rawJson is not valid JSON.
  */
 export function checkFields(node: SchemaNode, obj: unknown, rawJson?: string): FieldFindings {
-  const tree = rawJson !== undefined ? scanJson(rawJson) : fromValue(obj);
   const out: FieldFindings = { unknown: [], duplicate: [], errors: [] };
   const seen = new Set<string>();
   const record = (type: 'unknown' | 'duplicate', path: string) => {
@@ -36,40 +35,75 @@ export function checkFields(node: SchemaNode, obj: unknown, rawJson?: string): F
     out.errors.push(msg);
     out[type].push(path);
   };
-  walk(node, tree, '', true, record);
+  // Re-scanning the text is needed only when it may repeat a key; most bodies do not, and walking the parsed
+  // value is several times cheaper.
+  if (rawJson !== undefined && (obj === undefined || mayRepeatKeys(rawJson, obj))) walk(node, scanJson(rawJson), '', true, record, rawTree);
+  else walk(node, obj, '', true, record, valueTree);
   return out;
+}
+
+/**
+ * False when `text` (the JSON that parsed to `value`) cannot hold a repeated key: every key is a string followed
+ * by ":", so the text has at least as many `"\s*:` as keys; if it has exactly as many as `value` holds, none
+ * collapsed. (Escaped quotes inside strings can only add matches, which errs on the side of scanning.)
+ */
+function mayRepeatKeys(text: string, value: unknown): boolean {
+  let colons = 0;
+  const re = /"\s*:/g;
+  while (re.exec(text)) colons++;
+  return colons !== countKeys(value);
+}
+function countKeys(v: unknown): number {
+  if (v === null || typeof v !== 'object') return 0;
+  let n = 0;
+  if (Array.isArray(v)) { for (const x of v) n += countKeys(x); return n; }
+  for (const k in v as Record<string, unknown>) n += 1 + countKeys((v as Record<string, unknown>)[k]);
+  return n;
 }
 
 type Record_ = (type: 'unknown' | 'duplicate', path: string) => void;
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 
-function walk(node: SchemaNode | undefined, v: RawValue, path: string, top: boolean, record: Record_): void {
+/** The two shapes a body is walked in: the scanned text (keeps repeated keys) and the parsed value. */
+interface Tree<V> { entries(v: V): Iterable<[string, V]> | undefined; items(v: V): V[] | undefined }
+const rawTree: Tree<RawValue> = {
+  entries: v => (v.kind === 'object' ? v.entries : undefined),
+  items: v => (v.kind === 'array' ? v.items : undefined),
+};
+const valueTree: Tree<unknown> = {
+  entries: v => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v as Record<string, unknown>) : undefined),
+  items: v => (Array.isArray(v) ? v : undefined),
+};
+
+function walk<V>(node: SchemaNode | undefined, v: V, path: string, top: boolean, record: Record_, tree: Tree<V>): void {
   if (!node || node.preserveUnknownFields) return;   // raw JSON upstream (RawExtension, FieldsV1, ...): not checked
-  if (v.kind === 'object') {
+  const entries = tree.entries(v);
+  if (entries) {
     const props = node.properties;
     if (props) {
       const given = new Set<string>();
-      for (const [key, value] of v.entries) {
+      for (const [key, value] of entries) {
         if (Object.prototype.hasOwnProperty.call(props, key)) {
           if (given.has(key)) record('duplicate', join(path, key));
           given.add(key);
-          walk(props[key], value, join(path, key), false, record);
+          walk(props[key], value, join(path, key), false, record, tree);
         } else if (!(top && TOP_LEVEL_KNOWN.has(key))) {
           record('unknown', join(path, key));
         }
       }
     } else if (node.additionalProperties) {
       const given = new Set<string>();
-      for (const [key, value] of v.entries) {
+      for (const [key, value] of entries) {
         if (given.has(key)) record('duplicate', join(path, key));
         given.add(key);
-        walk(node.additionalProperties, value, join(path, key), false, record);
+        walk(node.additionalProperties, value, join(path, key), false, record, tree);
       }
     }
     // any other schema given an object is a type error, reported by decoding, not here
-  } else if (v.kind === 'array' && node.items) {
-    v.items.forEach((item, i) => walk(node.items, item, `${path}[${i}]`, false, record));
+    return;
   }
+  const items = node.items && tree.items(v);
+  if (items) items.forEach((item, i) => walk(node.items, item, `${path}[${i}]`, false, record, tree));
 }
 
 // ---- a JSON scanner that keeps every key, duplicates included ----
@@ -78,14 +112,6 @@ export type RawValue =
   | { kind: 'object'; entries: [string, RawValue][] }
   | { kind: 'array'; items: RawValue[] }
   | { kind: 'scalar'; value: string | number | boolean | null };
-
-function fromValue(v: unknown): RawValue {
-  if (Array.isArray(v)) return { kind: 'array', items: v.map(fromValue) };
-  if (v !== null && typeof v === 'object') {
-    return { kind: 'object', entries: Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, fromValue(x)]) };
-  }
-  return { kind: 'scalar', value: v === undefined ? null : (v as string | number | boolean | null) };
-}
 
 /** Parse JSON text into a tree that keeps repeated keys in order. */
 export function scanJson(text: string): RawValue {

@@ -119,8 +119,7 @@ export function createHandler(ctx: HandlerContext) {
     });
     try {
       // Inside the try: a malformed URL (bad %-escape, broken absolute form) is the client's 400, not a crash.
-      let url: URL;
-      try { url = new URL(req.url ?? '/', 'http://x'); } catch { throw errors.badRequest(`invalid request URL ${JSON.stringify(req.url)}`); }
+      const url = parseUrl(req.url ?? '/');
       info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
       if (!info.isResource) return await nonResource(ctx, req, res, url);
       await serveResource(ctx, httpRequest(req, res), httpResponder(res), info, url.searchParams);
@@ -130,7 +129,18 @@ export function createHandler(ctx: HandlerContext) {
   };
 }
 
-async function nonResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, url: URL) {
+/** Path and query of a request target. Plain origin-form paths (what clients send) skip the WHATWG parser. */
+export function parseUrl(target: string): { pathname: string; searchParams: URLSearchParams } {
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  // escapes, dot segments, doubled slashes and fragments take the full parser (it normalizes them)
+  if (path.startsWith('/') && !/[%\\#]|\/\.|\/\//.test(path) && !target.includes('#')) {
+    return { pathname: path, searchParams: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
+  }
+  try { return new URL(target, 'http://x'); } catch { throw errors.badRequest(`invalid request URL ${JSON.stringify(target)}`); }
+}
+
+async function nonResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, url: { pathname: string }) {
   const p = url.pathname.replace(/\/+$/, '') || '/';
   const accept = () => negotiate(req.headers.accept);
   if (p === '/version') return send(res, 200, ctx.version);

@@ -336,17 +336,37 @@ const VALUE_STRUCT_FIELDS = new Set(['metadata', 'spec', 'status', 'template', '
  * then not themselves "added", which is why managedFields show no `.` for them.
  */
 export function zeroObject(node: SchemaNode | undefined): JsonObject {
-  return withValueStructs({}, node);
+  if (!node) return withValueStructs({}, node);
+  let z = zeroObjects.get(node);
+  if (!z) zeroObjects.set(node, (z = deepFreeze(withValueStructs({}, node))));
+  return z;
+}
+/** One zero object per kind (every create compares against it); frozen, since all callers share it. */
+const zeroObjects = new WeakMap<SchemaNode, JsonObject>();
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (v !== null && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(o);
 }
 
 /** A copy of `obj` with the by-value structs it lacks added as empty objects, as a decoded Go object has them. */
 export function withValueStructs(obj: JsonObject, node: SchemaNode | undefined, depth = 0): JsonObject {
   if (!node?.properties || depth > 4) return obj;
+  const structs = valueStructsOf(node);
+  if (!structs.length) return obj;
   const out: JsonObject = { ...obj };
-  for (const [k, child] of Object.entries(node.properties)) {
-    if (!VALUE_STRUCT_FIELDS.has(k) || !child.properties) continue;
+  for (const [k, child] of structs) {
     const cur = Object.prototype.hasOwnProperty.call(out, k) ? out[k] : {};
     if (isObject(cur)) out[k] = withValueStructs(cur, child, depth + 1);
   }
   return out;
+}
+/** The by-value struct fields of an object schema, found once per schema node (every write walks them). */
+const valueStructs = new WeakMap<SchemaNode, [string, SchemaNode][]>();
+function valueStructsOf(node: SchemaNode): [string, SchemaNode][] {
+  let l = valueStructs.get(node);
+  if (!l) {
+    l = Object.entries(node.properties ?? {}).filter(([k, child]) => VALUE_STRUCT_FIELDS.has(k) && !!child.properties);
+    valueStructs.set(node, l);
+  }
+  return l;
 }
