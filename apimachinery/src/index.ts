@@ -28,3 +28,7 @@ export * from './client/leaseclient';
 export * from './client/eventsink';
 export * from './daemon/health';
 export * from './client/discovery';
+export * as grpcwire from './grpcwire';
+export { GrpcChannel, GrpcError } from './grpcwire';
+export type { ChannelOptions as GrpcChannelOptions, CallOptions as GrpcCallOptions, StreamHandler as GrpcStreamHandler, GrpcCall } from './grpcwire';
+export { Reader as ProtoReader, Writer as ProtoWriter, ProtoError } from './protobuf/wire';

@@ -1,0 +1,446 @@
+// A gRPC client channel written directly on node:http2: one HTTP/2 session per target, connected on first use
+// and replaced after it closes, errs or is sent GOAWAY; calls go round-robin over connected targets and fail
+// over to the next target while a connection cannot be made. Keepalive PINGs (while calls are open) tear down
+// a session whose peer stopped answering. Per call: one stream, listeners shared by all calls (the call is
+// found on the stream), one timer for the deadline.
+import http2 from 'node:http2';
+import { MESSAGE_HEADER_BYTES, MessageDecoder, MessageSink, frameMessage, writeMessageHeader } from './framing';
+import { Code, GrpcError, GrpcMetadata, statusFromHeaders, statusFromHttp, statusFromRstCode } from './status';
+
+const { NGHTTP2_CANCEL } = http2.constants;
+
+export interface ChannelOptions {
+  /** PING interval while calls are open (0 = no keepalive). Default 10 s. */
+  keepaliveTimeMs?: number;
+  /** A PING unanswered this long closes the session. Default 5 s. */
+  keepaliveTimeoutMs?: number;
+  /** A TCP connect taking longer than this fails the target. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** Largest message accepted. Default: no limit. */
+  maxReceiveMessageBytes?: number;
+  /** How long a target that refused a connection is skipped while others work: doubles from 100 ms up to this. Default 5 s. */
+  maxBackoffMs?: number;
+  userAgent?: string;
+}
+
+export interface CallOptions {
+  /** Time the call may take, in ms from now; sent as grpc-timeout. Undefined = no deadline. */
+  deadlineMs?: number;
+  /** Request metadata; Buffer values (for `-bin` keys) are base64-encoded. */
+  metadata?: GrpcMetadata;
+  /** The request buffer starts with 5 bytes left free for the message prefix (saves a copy). */
+  framed?: boolean;
+}
+
+/** Receives a streaming call's messages and, exactly once, its end (null = status OK). */
+export interface StreamHandler extends MessageSink {
+  onMessage(msg: Buffer): void;
+  onEnd(error: GrpcError | null): void;
+}
+
+const CALL = Symbol('grpcwire.call');
+type Stream = http2.ClientHttp2Stream & { [CALL]?: Call };
+const COPY_LIMIT = 64 * 1024;
+
+/** A target's connection state. */
+class Target {
+  session?: http2.ClientHttp2Session;
+  ready = false;
+  /** Calls waiting for the session to connect. */
+  pending: Call[] = [];
+  /** Open calls on the current session (keepalive pings only while there are some). */
+  active = 0;
+  failures = 0;
+  retryAt = 0;
+  constructor(readonly authority: string, readonly url: string) {}
+}
+
+/** Parses 'host:port', 'http://host:port' or '[v6]:port'; TLS targets are refused (not implemented). */
+export function parseTarget(target: string): { authority: string; url: string } {
+  const m = /^(?:(https?):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s\[\]]+):(\d{1,5})\/?$/.exec(target.trim());
+  if (!m) throw new Error(`invalid gRPC target ${JSON.stringify(target)}: expected host:port or http://host:port`);
+  if (m[1] === 'https') throw new Error(`gRPC target ${target}: TLS is not supported by this client`);
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) throw new Error(`invalid gRPC target ${JSON.stringify(target)}: port out of range`);
+  const authority = `${m[2]}:${port}`;
+  return { authority, url: `http://${authority}` };
+}
+
+export class GrpcChannel {
+  private readonly targets: Target[];
+  private rr = 0;
+  private closed = false;
+  private readonly keepaliveTimeMs: number;
+  private readonly keepaliveTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly maxBackoffMs: number;
+  readonly maxReceiveMessageBytes: number;
+  private readonly userAgent: string;
+
+  constructor(targets: string | string[], opts: ChannelOptions = {}) {
+    const list = (Array.isArray(targets) ? targets : [targets]).flatMap(t => t.split(',')).map(t => t.trim()).filter(Boolean);
+    if (!list.length) throw new Error('a gRPC channel needs at least one target');
+    this.targets = list.map(t => { const p = parseTarget(t); return new Target(p.authority, p.url); });
+    this.keepaliveTimeMs = opts.keepaliveTimeMs ?? 10_000;
+    this.keepaliveTimeoutMs = opts.keepaliveTimeoutMs ?? 5_000;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 5_000;
+    this.maxReceiveMessageBytes = opts.maxReceiveMessageBytes ?? Infinity;
+    this.userAgent = opts.userAgent ?? 'mk8s-grpcwire';
+  }
+
+  /** One request, one response. Rejects with GrpcError. */
+  unary(path: string, req: Buffer, opts: CallOptions = {}): Promise<Buffer> {
+    let resolve!: (b: Buffer) => void, reject!: (e: GrpcError) => void;
+    const p = new Promise<Buffer>((a, b) => { resolve = a; reject = b; });
+    const call = new Call(this, path, opts, undefined, resolve, reject);
+    call.setRequest(req);
+    this.dispatch(call);
+    return p;
+  }
+
+  /** One request, a stream of responses. */
+  serverStream(path: string, req: Buffer, handler: StreamHandler, opts: CallOptions = {}): GrpcCall {
+    const call = new Call(this, path, opts, handler);
+    call.setRequest(req);
+    this.dispatch(call);
+    return call;
+  }
+
+  /** Messages both ways: write() and end() (half-close) on the returned call. */
+  bidiStream(path: string, handler: StreamHandler, opts: CallOptions = {}): GrpcCall {
+    const call = new Call(this, path, opts, handler);
+    this.dispatch(call);
+    return call;
+  }
+
+  /** Closes every session; open calls fail with UNAVAILABLE, later ones at once. */
+  close(): void {
+    this.closed = true;
+    for (const t of this.targets) {
+      const pending = t.pending;
+      t.pending = [];
+      for (const c of pending) c.fail(new GrpcError(Code.UNAVAILABLE, 'channel closed'));
+      t.session?.destroy();
+    }
+  }
+
+  /** @internal Starts a call on the best target, or parks it until that target's session connects. */
+  dispatch(call: Call): void {
+    if (this.closed) { call.fail(new GrpcError(Code.UNAVAILABLE, 'channel closed')); return; }
+    const t = this.pick(call);
+    if (!t) {
+      call.fail(new GrpcError(Code.UNAVAILABLE, `no connection to ${this.targets.map(x => x.authority).join(', ')}: ${call.lastConnectError ?? 'all targets failed'}`));
+      return;
+    }
+    if (t.ready) { call.start(t, t.session!); return; }
+    t.pending.push(call);
+    if (!t.session) this.connect(t);
+  }
+
+  private pick(call: Call): Target | undefined {
+    const ts = this.targets, n = ts.length;
+    if (n === 1) return call.tried?.includes(ts[0]) ? undefined : ts[0];
+    for (let i = 0; i < n; i++) {
+      const t = ts[(this.rr + i) % n];
+      if (t.ready && !call.tried?.includes(t)) {
+        this.rr = (this.rr + i + 1) % n;
+        this.probeDown();
+        return t;
+      }
+    }
+    const now = Date.now();
+    let best: Target | undefined;
+    for (let i = 0; i < n; i++) {
+      const t = ts[(this.rr + i) % n];
+      if (call.tried?.includes(t)) continue;
+      if (t.session) return t; // connecting
+      if (!best || t.retryAt < best.retryAt) best = t;
+      if (t.retryAt <= now) return t;
+    }
+    return best;
+  }
+
+  private lastProbe = 0;
+  /** While some target works, connect the others in the background (once a failed one's backoff has passed). */
+  private probeDown(): void {
+    const now = Date.now();
+    if (now - this.lastProbe < 100) return;
+    this.lastProbe = now;
+    for (const t of this.targets) if (!t.session && t.retryAt <= now) this.connect(t);
+  }
+
+  private connect(t: Target): void {
+    const session = http2.connect(t.url, {
+      settings: { enablePush: false, initialWindowSize: 4 * 1024 * 1024 },
+      // Responses of tens of MB (a large range) must not trip node's per-session buffer cap.
+      maxSessionMemory: 512,
+    });
+    t.session = session;
+    t.ready = false;
+    t.active = 0;
+    let connectError: Error | undefined;
+    let pingTimer: NodeJS.Timeout | undefined;
+    const connectTimer = setTimeout(() => session.destroy(new Error(`connect to ${t.authority} timed out after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+    connectTimer.unref();
+    session.on('connect', () => {
+      clearTimeout(connectTimer);
+      if (t.session !== session) return;
+      t.ready = true;
+      t.failures = 0;
+      try { session.setLocalWindowSize(64 * 1024 * 1024); } catch { /* older peers: keep the default */ }
+      if (this.keepaliveTimeMs > 0) {
+        pingTimer = setInterval(() => this.ping(t, session), this.keepaliveTimeMs);
+        pingTimer.unref();
+      }
+      const pending = t.pending;
+      t.pending = [];
+      for (const c of pending) c.start(t, session);
+    });
+    session.on('error', (err: Error) => { connectError = err; });
+    // No new streams on a session the server is draining; open ones finish on it.
+    session.on('goaway', () => this.detach(t, session));
+    session.on('close', () => {
+      clearTimeout(connectTimer);
+      if (pingTimer) clearInterval(pingTimer);
+      const wasReady = t.session === session && t.ready;
+      if (!this.detach(t, session)) return;
+      if (!wasReady) {
+        t.failures++;
+        t.retryAt = Date.now() + Math.min(100 * 2 ** (t.failures - 1), this.maxBackoffMs);
+        const pending = t.pending;
+        t.pending = [];
+        const reason = connectError?.message ?? 'connection closed before it was established';
+        for (const c of pending) {
+          c.lastConnectError = `${t.authority}: ${reason}`;
+          (c.tried ??= []).push(t);
+          if (!c.done) this.dispatch(c);
+        }
+      }
+    });
+  }
+
+  /** Forgets a session (so the next call makes a new one); false if it was already replaced. */
+  private detach(t: Target, session: http2.ClientHttp2Session): boolean {
+    if (t.session !== session) return false;
+    t.session = undefined;
+    t.ready = false;
+    t.active = 0;
+    return true;
+  }
+
+  private ping(t: Target, session: http2.ClientHttp2Session): void {
+    if (t.session !== session || t.active === 0 || session.destroyed) return;
+    const timer = setTimeout(() => session.destroy(new Error(`keepalive ping to ${t.authority} not answered within ${this.keepaliveTimeoutMs} ms`)), this.keepaliveTimeoutMs);
+    timer.unref();
+    try {
+      session.ping(() => clearTimeout(timer));
+    } catch { clearTimeout(timer); }
+  }
+
+  /** @internal Request headers for a call. */
+  headers(t: Target, call: Call): http2.OutgoingHttpHeaders {
+    const h: http2.OutgoingHttpHeaders = {
+      ':method': 'POST', ':scheme': 'http', ':authority': t.authority, ':path': call.path,
+      'content-type': 'application/grpc', te: 'trailers', 'user-agent': this.userAgent,
+    };
+    if (call.deadline !== undefined) h['grpc-timeout'] = `${Math.max(1, call.deadline - Date.now())}m`;
+    const md = call.opts.metadata;
+    if (md) for (const k of Object.keys(md)) { const v = md[k]; h[k] = Buffer.isBuffer(v) ? v.toString('base64') : v; }
+    return h;
+  }
+}
+
+/** What a caller holds of a streaming call. */
+export interface GrpcCall {
+  /** Sends one message (framed here). Returns false when the stream's buffer is full. */
+  write(msg: Buffer): boolean;
+  /** Half-close: no more messages from this side. */
+  end(): void;
+  /** Ends the call now (RST_STREAM CANCEL); the handler gets CANCELLED unless the call already ended. */
+  cancel(): void;
+  readonly done: boolean;
+}
+
+/** @internal One call: its stream, its response decoder, and how it ends. */
+class Call implements GrpcCall, MessageSink {
+  stream?: Stream;
+  target?: Target;
+  /** The single request message, framed unless `rawRequest` (a large one: its prefix goes out separately). */
+  private request?: Buffer;
+  private rawRequest = false;
+  /** Messages written before the stream exists. */
+  private queued?: Buffer[];
+  halfClosed = false;
+  done = false;
+  deadline?: number;
+  private timer?: NodeJS.Timeout;
+  tried?: Target[];
+  lastConnectError?: string;
+  private decoder: MessageDecoder;
+  private response?: Buffer;
+  private status?: GrpcError | null;
+  private streamError?: Error & { code?: string };
+  private cancelled = false;
+
+  constructor(private readonly channel: GrpcChannel, readonly path: string, readonly opts: CallOptions,
+              private readonly handler: StreamHandler | undefined,
+              private readonly resolve?: (b: Buffer) => void, private readonly reject?: (e: GrpcError) => void) {
+    this.decoder = new MessageDecoder(channel.maxReceiveMessageBytes);
+    if (opts.deadlineMs !== undefined) {
+      this.deadline = Date.now() + opts.deadlineMs;
+      this.timer = setTimeout(onDeadline, Math.max(0, opts.deadlineMs), this);
+    }
+  }
+
+  setRequest(req: Buffer): void {
+    if (this.opts.framed) {
+      if (req.length < MESSAGE_HEADER_BYTES) throw new Error('a framed request needs 5 bytes of room for the message prefix');
+      writeMessageHeader(req, req.length - MESSAGE_HEADER_BYTES);
+      this.request = req;
+    } else if (req.length <= COPY_LIMIT) this.request = frameMessage(req);
+    else { this.request = req; this.rawRequest = true; }
+    this.halfClosed = true;
+  }
+
+  start(t: Target, session: http2.ClientHttp2Session): void {
+    if (this.done) return;
+    let stream: Stream;
+    try {
+      stream = session.request(this.channel.headers(t, this), { endStream: false }) as Stream;
+    } catch (e) {
+      // e.g. the session began closing between the pick and now, or a metadata value is not a valid header
+      const err = e as Error & { code?: string };
+      this.fail(err.code === 'ERR_INVALID_CHAR' || err.code === 'ERR_HTTP2_INVALID_HEADER_VALUE'
+        ? new GrpcError(Code.INTERNAL, `invalid request metadata: ${err.message}`)
+        : new GrpcError(Code.UNAVAILABLE, `cannot open a stream to ${t.authority}: ${err.message}`));
+      return;
+    }
+    this.stream = stream;
+    this.target = t;
+    t.active++;
+    stream[CALL] = this;
+    stream.on('response', onResponse);
+    stream.on('data', onData);
+    stream.on('trailers', onTrailers);
+    stream.on('error', onStreamError);
+    stream.on('close', onClose);
+    if (this.queued) {
+      for (const m of this.queued) this.send(m);
+      this.queued = undefined;
+    }
+    const req = this.request;
+    if (req) {
+      this.request = undefined;
+      if (this.rawRequest) {
+        // prefix and body as two writes, corked into one (no copy of a large body)
+        const h = Buffer.allocUnsafe(MESSAGE_HEADER_BYTES);
+        writeMessageHeader(h, req.length);
+        stream.cork(); stream.write(h); stream.end(req); stream.uncork();
+        return;
+      }
+      stream.end(req);
+      return;
+    }
+    if (this.halfClosed) stream.end();
+  }
+
+  private send(msg: Buffer): boolean {
+    const s = this.stream!;
+    if (msg.length <= COPY_LIMIT) return s.write(frameMessage(msg));
+    const h = Buffer.allocUnsafe(MESSAGE_HEADER_BYTES);
+    writeMessageHeader(h, msg.length);
+    s.cork(); s.write(h); const ok = s.write(msg); s.uncork();
+    return ok;
+  }
+
+  write(msg: Buffer): boolean {
+    if (this.done || this.halfClosed) return false;
+    if (!this.stream) { (this.queued ??= []).push(msg); return true; }
+    return this.send(msg);
+  }
+
+  end(): void {
+    if (this.done || this.halfClosed) return;
+    this.halfClosed = true;
+    this.stream?.end();
+  }
+
+  cancel(): void {
+    if (this.done) return;
+    this.cancelled = true;
+    this.fail(new GrpcError(Code.CANCELLED, 'call cancelled by the client'));
+  }
+
+  onMessage(msg: Buffer): void {
+    if (this.done) return;
+    if (this.handler) { this.handler.onMessage(msg); return; }
+    if (this.response !== undefined) {
+      this.fail(new GrpcError(Code.INTERNAL, 'server sent more than one message on a unary call'));
+      return;
+    }
+    this.response = msg;
+  }
+
+  /** Ends the call with an error now, resetting its stream if it has one. */
+  fail(err: GrpcError): void {
+    if (this.done) return;
+    const s = this.stream;
+    if (s && !s.closed && !s.destroyed) s.close(NGHTTP2_CANCEL);
+    this.finish(err);
+  }
+
+  finish(err: GrpcError | null): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.target && this.target.active > 0 && this.stream) this.target.active--;
+    if (this.handler) { this.handler.onEnd(err); return; }
+    if (err) this.reject!(err);
+    else if (this.response === undefined) this.reject!(new GrpcError(Code.INTERNAL, 'server sent no response message on a unary call'));
+    else this.resolve!(this.response);
+  }
+
+  // ---- stream events (the listeners below look the call up on the stream) ----
+  gotHeaders(headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
+    if (headers['grpc-status'] !== undefined) { this.status = statusFromHeaders(headers); return; } // trailers-only
+    const status = headers[':status'];
+    if (status !== 200) { this.fail(statusFromHttp(Number(status))); return; }
+    const ct = headers['content-type'];
+    if (typeof ct !== 'string' || !ct.startsWith('application/grpc')) {
+      this.fail(new GrpcError(Code.UNKNOWN, `response content-type ${String(ct)} is not application/grpc`));
+    }
+  }
+  gotData(chunk: Buffer): void {
+    if (this.done) return;
+    try { this.decoder.push(chunk, this); } catch (e) {
+      this.fail(e instanceof GrpcError ? e : new GrpcError(Code.INTERNAL, `cannot read response: ${(e as Error).message}`));
+    }
+  }
+  gotTrailers(trailers: http2.IncomingHttpHeaders): void { this.status = statusFromHeaders(trailers); }
+  gotError(err: Error): void { this.streamError = err; }
+  closed(): void {
+    if (this.done) return;
+    if (this.status !== undefined) {
+      if (this.status === null && this.decoder.partial) this.finish(new GrpcError(Code.INTERNAL, 'stream ended inside a message'));
+      else this.finish(this.status);
+      return;
+    }
+    const s = this.stream!, err = this.streamError;
+    if (this.cancelled) this.finish(new GrpcError(Code.CANCELLED, 'call cancelled by the client'));
+    else if (err && err.code === 'ERR_HTTP2_STREAM_ERROR' && s.rstCode !== undefined && !s.session?.destroyed) this.finish(statusFromRstCode(s.rstCode));
+    else if (err || !s.session || s.session.destroyed || s.session.closed) {
+      this.finish(new GrpcError(Code.UNAVAILABLE, `connection to ${this.target!.authority} lost: ${err?.message ?? 'session closed'}`));
+    } else if (s.rstCode) this.finish(statusFromRstCode(s.rstCode));
+    else this.finish(new GrpcError(Code.INTERNAL, 'stream ended without a grpc-status'));
+  }
+}
+
+function onDeadline(call: Call): void {
+  call.fail(new GrpcError(Code.DEADLINE_EXCEEDED, `deadline of ${call.opts.deadlineMs} ms exceeded`));
+}
+function onResponse(this: Stream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void { this[CALL]!.gotHeaders(headers); }
+function onData(this: Stream, chunk: Buffer): void { this[CALL]!.gotData(chunk); }
+function onTrailers(this: Stream, trailers: http2.IncomingHttpHeaders): void { this[CALL]!.gotTrailers(trailers); }
+function onStreamError(this: Stream, err: Error): void { this[CALL]!.gotError(err); }
+function onClose(this: Stream): void { this[CALL]!.closed(); }

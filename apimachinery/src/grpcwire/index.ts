@@ -1,0 +1,8 @@
+// A small gRPC client on node:http2 (no grpc-js): framing, status, a channel with unary and streaming calls.
+export { GrpcChannel, parseTarget } from './channel';
+export type { ChannelOptions, CallOptions, StreamHandler, GrpcCall } from './channel';
+export { MessageDecoder, frameMessage, writeMessageHeader, MESSAGE_HEADER_BYTES } from './framing';
+export type { MessageSink } from './framing';
+export { Code, GrpcError, codeName, percentDecode, percentEncode, statusFromHeaders } from './status';
+export type { GrpcCode, GrpcMetadata } from './status';
+export { MessageQueue } from './queue';
