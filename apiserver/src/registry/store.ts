@@ -35,6 +35,10 @@ export interface Admission {
   admitDelete?(store: GenericStore, obj: KObject): Promise<void>;
 }
 
+/** What a read-modify-write starts from: the object (undefined = absent), its mod revision, and whether it was
+ *  read from etcd just now (`current`) or taken from the watch cache. */
+interface StoredState { obj: KObject | undefined; rev: number; value?: Buffer; current: boolean }
+
 export type UpdateFn = (current: KObject | undefined) => Promise<KObject> | KObject;
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -286,21 +290,30 @@ export class GenericStore {
   async guaranteedUpdate(ns: string | undefined, name: string, fn: UpdateFn,
                          opts: { allowCreate?: boolean; subresource?: string; dryRun?: boolean; fieldManager?: string; managedByApply?: boolean } = {}): Promise<{ object: KObject; created: boolean }> {
     const key = this.key(ns, name);
-    let kv = await this.etcd.get(key).catch(e => { throw storageError(e); });
+    let st = this.cachedState(key) ?? await this.storedState(key);
     for (;;) {
-      const current = kv ? this.decode(kv) : undefined;
-      if (!current && !opts.allowCreate) throw errors.notFound(this.gr, name);
-      let desired = await fn(current ? clone(current) : undefined);
-      if (!current) {
-        const created = await this.create(ns, desired, { dryRun: opts.dryRun, fieldManager: opts.fieldManager, managedByApply: opts.managedByApply });
-        return { object: created, created: true };
-      }
-      desired = await this.prepareUpdate(ns, desired, current, opts.subresource);
-      if (!opts.managedByApply) this.track(current, desired, opts.fieldManager, opts.subresource);
-      // Preconditions: a resourceVersion in the body must match what is stored.
-      const want = desired.metadata.resourceVersion;
-      if (want && want !== current.metadata.resourceVersion) {
-        throw errors.conflict(this.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      const current = st.obj;
+      let desired: KObject;
+      try {
+        if (!current && !st.current) { st = await this.storedState(key); continue; } // absent from the cache is not absent
+        if (!current && !opts.allowCreate) throw errors.notFound(this.gr, name);
+        desired = await fn(current ? clone(current) : undefined);
+        if (!current) {
+          const created = await this.create(ns, desired, { dryRun: opts.dryRun, fieldManager: opts.fieldManager, managedByApply: opts.managedByApply });
+          return { object: created, created: true };
+        }
+        desired = await this.prepareUpdate(ns, desired, current, opts.subresource);
+        if (!opts.managedByApply) this.track(current, desired, opts.fieldManager, opts.subresource);
+        // Preconditions: a resourceVersion in the body must match what is stored.
+        const want = desired.metadata.resourceVersion;
+        if (want && want !== current.metadata.resourceVersion) {
+          throw errors.conflict(this.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
+        }
+      } catch (e) {
+        // As upstream: an error computed from the cache's copy may be an artefact of its staleness; only
+        // errors on what etcd holds now are the caller's.
+        if (!st.current) { st = await this.storedState(key); continue; }
+        throw e;
       }
       desired.metadata.resourceVersion = current.metadata.resourceVersion;
       // Finalizers removed from an object being deleted with nothing left to wait for: delete it now.
@@ -309,18 +322,38 @@ export class GenericStore {
       if (opts.dryRun) return { object: desired, created: false };
       const bytes = this.encode(desired);
       // A write that changes nothing is not made (same RV, no event); key order does not count as a change.
-      if (!shouldDelete && kv && (bytes.equals(kv.value) || sameJson(desired, current))) return { object: current, created: false };
+      if (!shouldDelete && ((st.value && bytes.equals(st.value)) || sameJson(desired, current))) {
+        if (!st.current) { st = await this.storedState(key); continue; } // never answer "unchanged" from a stale copy
+        return { object: current, created: false };
+      }
       const res = shouldDelete
-        ? await this.etcd.delete(key, kv!.modRevision).catch(e => { throw storageError(e); })
-        : await this.etcd.update(key, bytes, kv!.modRevision, await this.lease()).catch(e => { throw storageError(e); });
+        ? await this.etcd.delete(key, st.rev).catch(e => { throw storageError(e); })
+        : await this.etcd.update(key, bytes, st.rev, await this.lease()).catch(e => { throw storageError(e); });
       if ('revision' in res) {
         desired.metadata.resourceVersion = String(res.revision);
         if (shouldDelete) await this.strategy.afterDelete?.(desired);
         return { object: desired, created: false };
       }
-      kv = res.current ?? undefined; // lost the race: retry on what is there now
-      if (!kv && !opts.allowCreate) throw errors.notFound(this.gr, name);
+      st = this.stateOf(res.current); // lost the race: retry on what is there now
     }
+  }
+
+  /**
+   * The object as the watch cache holds it, to start a read-modify-write without reading etcd (upstream's
+   * cachedExistingObject). A private copy: the write path may change it. The compare-and-swap on its revision
+   * catches a stale copy, and callers re-read etcd before trusting an error or a no-op computed from it.
+   */
+  private cachedState(key: string): StoredState | undefined {
+    if (this.cache.revision === 0) return undefined;
+    const cached = this.cache.state.get(key);
+    if (!cached) return undefined;
+    return { obj: clone(cached), rev: Number(cached.metadata.resourceVersion), current: false };
+  }
+  private async storedState(key: string): Promise<StoredState> {
+    return this.stateOf(await this.etcd.get(key).catch(e => { throw storageError(e); }));
+  }
+  private stateOf(kv: KV | null | undefined): StoredState {
+    return kv ? { obj: this.decode(kv), rev: kv.modRevision, value: kv.value, current: true } : { obj: undefined, rev: 0, current: true };
   }
 
   /** Record which fields an ordinary (non-apply) write by `manager` now owns, in metadata.managedFields. */
@@ -393,18 +426,16 @@ export class GenericStore {
   /** Returns the object and whether it is gone from storage (false: graceful deletion or finalizers pending). */
   async delete(ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ object: KObject; deleted: boolean }> {
     const key = this.key(ns, name);
-    let kv = await this.etcd.get(key).catch(e => { throw storageError(e); });
+    let st = this.cachedState(key) ?? await this.storedState(key);
     for (;;) {
-      if (!kv) throw errors.notFound(this.gr, name);
-      const cur = this.decode(kv);
-      const pre = opts.preconditions;
-      if (pre?.uid && pre.uid !== cur.metadata.uid) {
-        throw errors.conflict(this.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
+      if (!st.obj) throw errors.notFound(this.gr, name);
+      const cur = st.obj;
+      try {
+        await this.checkDelete(cur, opts);
+      } catch (e) {
+        if (!st.current) { st = await this.storedState(key); continue; } // maybe only the cache's copy fails
+        throw e;
       }
-      if (pre?.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion) {
-        throw errors.conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
-      }
-      await this.admission.admitDelete?.(this, cur);
       const next = clone(cur);
       const m = next.metadata;
       // Propagation policy becomes a finalizer the garbage collector honours.
@@ -425,6 +456,7 @@ export class GenericStore {
           m.deletionTimestamp = fmtTime(new Date(now.getTime() + grace * 1000));
           m.deletionGracePeriodSeconds = grace;
         } else if (sameFinalizers && (oldGrace > 0 || fins.size > 0 || held)) {
+          if (!st.current) { st = await this.storedState(key); continue; } // never answer "unchanged" from a stale copy
           return { object: cur, deleted: false };
         }
       } else if (grace > 0 || fins.size > 0 || held) {
@@ -436,18 +468,30 @@ export class GenericStore {
       const graceful = grace > 0 || fins.size > 0 || held;
       if (opts.dryRun) return { object: next, deleted: !graceful };
       if (graceful) {
-        const res = await this.etcd.update(key, this.encode(next), kv.modRevision, await this.lease()).catch(e => { throw storageError(e); });
+        const res = await this.etcd.update(key, this.encode(next), st.rev, await this.lease()).catch(e => { throw storageError(e); });
         if ('revision' in res) { m.resourceVersion = String(res.revision); return { object: next, deleted: false }; }
-        kv = res.current ?? undefined; continue;
+        st = this.stateOf(res.current); continue;
       }
-      const res = await this.etcd.delete(key, kv.modRevision).catch(e => { throw storageError(e); });
+      const res = await this.etcd.delete(key, st.rev).catch(e => { throw storageError(e); });
       if ('revision' in res) {
         cur.metadata.resourceVersion = String(res.revision);
         await this.strategy.afterDelete?.(cur);
         return { object: cur, deleted: true };
       }
-      kv = res.current ?? undefined;
+      st = this.stateOf(res.current);
     }
+  }
+
+  /** Preconditions and admission of a delete. */
+  private async checkDelete(cur: KObject, opts: DeleteOptions): Promise<void> {
+    const pre = opts.preconditions, name = cur.metadata.name!;
+    if (pre?.uid && pre.uid !== cur.metadata.uid) {
+      throw errors.conflict(this.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion) {
+      throw errors.conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
+    }
+    await this.admission.admitDelete?.(this, cur);
   }
 
   /** Pods wait for their kubelet (grace from options or spec); everything else goes at once. */
