@@ -1,16 +1,25 @@
 // The only code in mk8s that talks to etcd. Keys are `<prefix>/<resource>/<namespace>/<name>`, values JSON;
 // an object's resourceVersion is its key's mod_revision (never stored inside the value).
-import { Etcd3, IKeyValue } from 'etcd3';
-import { noop } from 'cockatiel';
-import { errors, StatusError } from '@mk8s/apimachinery';
+// etcd is spoken to with our own gRPC client (grpcwire, on node:http2) and hand codecs (etcdrpc.ts).
+import { errors, StatusError, GrpcChannel, GrpcError, grpcwire } from '@mk8s/apimachinery';
+import type { GrpcCall, GrpcCallOptions } from '@mk8s/apimachinery';
+import {
+  RPC, encodeRange, encodeCasTxn, encodeCompaction, encodeLeaseGrant, encodeWatchCreate,
+  decodeRange, decodeTxn, decodeLeaseGrant, decodeWatchResponse, KeyValue,
+} from './etcdrpc';
 
 export interface KV { key: string; value: Buffer; modRevision: number; createRevision: number }
 export interface RangeResult { kvs: KV[]; more: boolean; count: number; revision: number }
 export interface WatchEvent { type: 'put' | 'delete'; kv: KV; prevKv?: KV; revision: number }
 
-const toKV = (kv: IKeyValue): KV => ({
-  key: kv.key.toString(), value: kv.value, modRevision: Number(kv.mod_revision), createRevision: Number(kv.create_revision),
-});
+/** Receives a watch's events in revision order, then at most one error (the watch is over: relist). */
+export interface WatchHandler {
+  onEvents(events: WatchEvent[]): void;
+  onError(err: Error): void;
+}
+export interface EtcdWatch { cancel(): void }
+
+const toKV = (kv: KeyValue): KV => ({ key: kv.key, value: kv.value, modRevision: kv.modRevision, createRevision: kv.createRevision });
 
 /** The end of a prefix range: the prefix with its last byte incremented. */
 export function prefixEnd(prefix: string): Buffer {
@@ -48,85 +57,76 @@ export function storageError(e: unknown): StatusError {
 }
 
 export class EtcdStore {
-  readonly client: Etcd3;
+  readonly channel: GrpcChannel;
   /** Set by the server to record latency per operation. */
   observe?: (operation: string, seconds: number) => void;
+  private readonly callOpts: GrpcCallOptions;
   constructor(endpoints: string[], private readonly timeoutMs = 5000) {
     // The client retries nothing by itself: GuaranteedUpdate and the watch cache decide what to retry.
-    this.client = new Etcd3({ hosts: endpoints, faultHandling: { global: noop, host: () => noop }, grpcOptions: { 'grpc.keepalive_time_ms': 10000, 'grpc.keepalive_timeout_ms': 5000, 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 } });
+    this.channel = new GrpcChannel(endpoints, { keepaliveTimeMs: 10_000, keepaliveTimeoutMs: 5_000, userAgent: 'mk8s-apiserver' });
+    this.callOpts = { deadlineMs: timeoutMs, framed: true };
   }
-  private opts() { return { deadline: new Date(Date.now() + this.timeoutMs) }; }
-  private async timed<T>(op: string, p: Promise<T>): Promise<T> {
-    if (!this.observe) return p;
+
+  /** One etcd RPC; `op` names it for the latency metric (unnamed calls are not recorded). */
+  private async call(path: string, req: Buffer, op?: string): Promise<Buffer> {
+    const observe = op ? this.observe : undefined;
+    if (!observe) return this.channel.unary(path, req, this.callOpts);
     const t = process.hrtime.bigint();
-    try { return await p; } finally { this.observe(op, Number(process.hrtime.bigint() - t) / 1e9); }
+    try { return await this.channel.unary(path, req, this.callOpts); } finally { observe(op!, Number(process.hrtime.bigint() - t) / 1e9); }
   }
 
   async get(key: string): Promise<KV | undefined> {
-    const r = await this.timed('get', this.client.kv.range({ key: Buffer.from(key) }, this.opts())).catch(rethrow);
+    const r = decodeRange(await this.call(RPC.range, encodeRange(Buffer.from(key)), 'get').catch(rethrow));
     return r.kvs.length ? toKV(r.kvs[0]) : undefined;
   }
 
   /** Create if absent. Returns the new revision, or undefined when the key exists. */
   async create(key: string, value: Buffer, leaseId?: string): Promise<number | undefined> {
-    const k = Buffer.from(key);
-    const r = await this.timed('create', this.client.kv.txn({
-      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: 0 }],
-      success: [{ request_put: { key: k, value, lease: leaseId } }],
-      failure: [],
-    }, this.opts())).catch(rethrow);
-    return r.succeeded ? Number(r.header.revision) : undefined;
+    const req = encodeCasTxn(Buffer.from(key), 0, { put: value, lease: leaseId }, false);
+    const r = decodeTxn(await this.call(RPC.txn, req, 'create').catch(rethrow));
+    return r.succeeded ? r.revision : undefined;
   }
 
   /** Compare-and-swap on mod_revision. Returns the new revision, or the current KV (or null if gone) on a lost race. */
   async update(key: string, value: Buffer, expectedMod: number, leaseId?: string): Promise<{ revision: number } | { current: KV | null }> {
-    const k = Buffer.from(key);
-    const r = await this.timed('update', this.client.kv.txn({
-      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedMod }],
-      success: [{ request_put: { key: k, value, lease: leaseId } }],
-      failure: [{ request_range: { key: k } }],
-    }, this.opts())).catch(rethrow);
-    if (r.succeeded) return { revision: Number(r.header.revision) };
-    const kvs = r.responses[0]?.response_range?.kvs ?? [];
+    const req = encodeCasTxn(Buffer.from(key), expectedMod, { put: value, lease: leaseId }, true);
+    const r = decodeTxn(await this.call(RPC.txn, req, 'update').catch(rethrow));
+    if (r.succeeded) return { revision: r.revision };
+    const kvs = r.rangeKvs ?? [];
     return { current: kvs.length ? toKV(kvs[0]) : null };
   }
 
   /** Delete only if unchanged since expectedMod. Returns the delete revision or the current KV on a lost race. */
   async delete(key: string, expectedMod: number): Promise<{ revision: number } | { current: KV | null }> {
-    const k = Buffer.from(key);
-    const r = await this.timed('delete', this.client.kv.txn({
-      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedMod }],
-      success: [{ request_delete_range: { key: k } }],
-      failure: [{ request_range: { key: k } }],
-    }, this.opts())).catch(rethrow);
-    if (r.succeeded) return { revision: Number(r.header.revision) };
-    const kvs = r.responses[0]?.response_range?.kvs ?? [];
+    const req = encodeCasTxn(Buffer.from(key), expectedMod, { delete: true }, true);
+    const r = decodeTxn(await this.call(RPC.txn, req, 'delete').catch(rethrow));
+    if (r.succeeded) return { revision: r.revision };
+    const kvs = r.rangeKvs ?? [];
     return { current: kvs.length ? toKV(kvs[0]) : null };
   }
 
   /** Range over a prefix from startKey (inclusive), at a revision (0 = latest). */
   async range(prefix: string, opts: { startKey?: string; limit?: number; revision?: number } = {}): Promise<RangeResult> {
-    const r = await this.timed('list', this.client.kv.range({
-      key: Buffer.from(opts.startKey ?? prefix), range_end: prefixEnd(prefix),
-      limit: opts.limit ?? 0, revision: opts.revision ?? 0,
-    }, this.opts())).catch(async e => {
+    const req = encodeRange(Buffer.from(opts.startKey ?? prefix), { rangeEnd: prefixEnd(prefix), limit: opts.limit ?? 0, revision: opts.revision ?? 0 });
+    const buf = await this.call(RPC.range, req, 'list').catch(async e => {
       if (opts.revision && /future revision/.test((e as Error)?.message ?? '')) {
         throw new FutureRevisionError(opts.revision, await this.currentRevision().catch(() => 0));
       }
       return rethrow(e, opts.revision);
     });
-    return { kvs: r.kvs.map(toKV), more: r.more, count: Number(r.count), revision: Number(r.header.revision) };
+    const r = decodeRange(buf);
+    return { kvs: r.kvs.map(toKV), more: r.more, count: r.count, revision: r.revision };
   }
 
   /** The store's current revision (a cheap read). */
   async currentRevision(): Promise<number> {
-    const r = await this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true }, this.opts()).catch(rethrow);
-    return Number(r.header.revision);
+    const r = decodeRange(await this.call(RPC.range, encodeRange(SLASH, { limit: 1, countOnly: true })).catch(rethrow));
+    return r.revision;
   }
 
   /** Throws CompactedError when `revision` is no longer readable. */
   async checkRevision(revision: number): Promise<void> {
-    await this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true, revision }, this.opts()).catch(e => {
+    await this.call(RPC.range, encodeRange(SLASH, { limit: 1, countOnly: true, revision })).catch(e => {
       if (/future revision/.test((e as Error)?.message ?? '')) return; // ahead of etcd: the watch simply waits
       rethrow(e, revision);
     });
@@ -140,16 +140,76 @@ export class EtcdStore {
   async leaseFor(ttlSeconds: number): Promise<string> {
     const c = this.leases.get(ttlSeconds);
     if (c && c.until > Date.now()) return c.id;
-    const r = await this.client.leaseClient.leaseGrant({ TTL: ttlSeconds + 60, ID: 0 }, this.opts()).catch(rethrow);
-    this.leases.set(ttlSeconds, { id: String(r.ID), until: Date.now() + 60_000 });
-    return String(r.ID);
+    const r = decodeLeaseGrant(await this.call(RPC.leaseGrant, encodeLeaseGrant(ttlSeconds + 60)).catch(rethrow));
+    if (r.error) throw new Error(`etcd lease grant failed: ${r.error}`);
+    this.leases.set(ttlSeconds, { id: r.id, until: Date.now() + 60_000 });
+    return r.id;
   }
 
   async compact(revision: number): Promise<void> {
-    await this.client.kv.compact({ revision, physical: false }, this.opts()).catch(rethrow);
+    await this.call(RPC.compact, encodeCompaction(revision)).catch(rethrow);
   }
 
-  close() { this.client.close(); }
+  /**
+   * Watches every key under `prefix` from `startRevision` with the previous values. Resolves once etcd has
+   * created the watch (rejects if it could not). After that, any end of the watch other than cancel() reaches
+   * handler.onError once; a compacted start revision arrives that way as CompactedError (etcd confirms the
+   * watch, then cancels it with the compact revision).
+   */
+  watch(prefix: string, startRevision: number, handler: WatchHandler): Promise<EtcdWatch> {
+    return new Promise((resolve, reject) => {
+      const w = new PrefixWatch(startRevision, handler, resolve, reject);
+      w.call = this.channel.bidiStream(RPC.watch, w);
+      w.call.write(encodeWatchCreate(Buffer.from(prefix), prefixEnd(prefix), startRevision, true));
+    });
+  }
+
+  close() { this.channel.close(); }
+}
+
+const SLASH = Buffer.from('/');
+
+/** One etcd watch on its own gRPC stream (so cancel is a stream reset, and no watch IDs to track). */
+class PrefixWatch implements grpcwire.StreamHandler, EtcdWatch {
+  call?: GrpcCall;
+  private created = false;
+  private over = false;
+  constructor(private readonly startRevision: number, private readonly handler: WatchHandler,
+              private readonly resolve: (w: EtcdWatch) => void, private readonly reject: (e: Error) => void) {}
+
+  onMessage(msg: Buffer): void {
+    if (this.over) return;
+    let res;
+    try { res = decodeWatchResponse(msg); } catch (e) { this.end(new Error(`undecodable etcd watch response: ${(e as Error).message}`)); return; }
+    if (res.compactRevision) { this.end(new CompactedError(this.startRevision, res.compactRevision)); return; }
+    if (res.canceled) { this.end(new Error(`etcd canceled the watch${res.cancelReason ? `: ${res.cancelReason}` : ''}`)); return; }
+    if (res.created && !this.created) { this.created = true; this.resolve(this); }
+    if (!res.events.length) return;
+    const events: WatchEvent[] = new Array(res.events.length);
+    for (let i = 0; i < res.events.length; i++) {
+      const e = res.events[i];
+      events[i] = { type: e.type, kv: toKV(e.kv), prevKv: e.prevKv ? toKV(e.prevKv) : undefined, revision: e.kv.modRevision };
+    }
+    this.handler.onEvents(events);
+  }
+
+  onEnd(err: GrpcError | null): void {
+    this.end(err ?? new Error('etcd closed the watch stream'));
+  }
+
+  private end(err: Error): void {
+    if (this.over) return;
+    this.over = true;
+    this.call?.cancel();
+    if (!this.created) { this.reject(err); return; }
+    this.handler.onError(err);
+  }
+
+  cancel(): void {
+    if (this.over) return;
+    this.over = true;
+    this.call?.cancel();
+  }
 }
 
 function rethrow(e: unknown, revision?: number): never {

@@ -2,8 +2,9 @@
 // Holds the current state (for resourceVersion=0 lists and initial events) and a ring of recent events
 // (to resume watches from a resourceVersion); a watch from before the ring's start gets 410 Expired.
 import { EventEmitter } from 'node:events';
-import type { Watcher } from 'etcd3';
-import type { EtcdStore, KV } from './etcd';
+import { GrpcError } from '@mk8s/apimachinery';
+import type { EtcdStore, EtcdWatch, KV, WatchEvent } from './etcd';
+import { CompactedError } from './etcd';
 import type { KObject } from '../registry/strategy';
 import type { Logger } from '@mk8s/apimachinery';
 
@@ -28,7 +29,7 @@ export class WatchCache {
   private events: CacheEvent[] = [];
   private head = 0; // index of the oldest event in the ring (events is used as a ring once full)
   private watchers = new Set<CacheWatcher>();
-  private etcdWatcher?: Watcher;
+  private etcdWatcher?: EtcdWatch;
   private readyPromise?: Promise<void>;
   private stopped = false;
   private emitter = new EventEmitter();
@@ -74,38 +75,62 @@ export class WatchCache {
   }
 
   private async watchFrom(rev: number): Promise<void> {
-    const w = await this.etcd.client.watch().prefix(this.prefix).startRevision(String(rev)).withPreviousKV().create();
-    this.etcdWatcher = w;
-    w.on('data', res => {
-      for (const e of res.events) {
-        const kv = { key: e.kv.key.toString(), value: e.kv.value, modRevision: Number(e.kv.mod_revision), createRevision: Number(e.kv.create_revision) };
-        try {
-          if (e.type === 'Delete') {
-            const prev = this.state.get(kv.key) ?? (e.prev_kv ? this.decode({ ...kv, value: e.prev_kv.value, modRevision: kv.modRevision }) : undefined);
-            this.state.delete(kv.key);
-            if (prev) {
-              const obj = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(kv.modRevision) } };
-              this.apply({ type: 'DELETED', key: kv.key, object: obj, prevObject: prev, revision: kv.modRevision });
-            } else this.revision = kv.modRevision;
-          } else {
-            const obj = this.decode(kv);
-            const prev = this.state.get(kv.key);
-            this.state.set(kv.key, obj);
-            this.apply({ type: prev ? 'MODIFIED' : 'ADDED', key: kv.key, object: obj, prevObject: prev, revision: kv.modRevision });
-          }
-        } catch (err) {
-          this.log.error('undecodable value in etcd', { key: kv.key, error: String(err) });
-        }
+    const handler = {
+      onEvents: (events: WatchEvent[]) => this.applyEtcd(events),
+      onError: (err: Error) => {
+        if (this.stopped) return;
+        this.etcdWatcher = undefined;
+        // A lost connection loses no events: watch again from where we are (as etcd's own clients do).
+        // Compaction or a cancel by etcd means events are gone: start over from a list.
+        if (err instanceof GrpcError) {
+          this.log.warn('etcd watch interrupted; resuming', { prefix: this.prefix, revision: this.revision, error: String(err) });
+          void this.resume();
+        } else this.relist(err);
+      },
+    };
+    this.etcdWatcher = await this.etcd.watch(this.prefix, rev, handler);
+    if (this.stopped) this.etcdWatcher.cancel();
+  }
+
+  private relist(err: unknown) {
+    this.log.warn('etcd watch failed; relisting', { prefix: this.prefix, error: String(err) });
+    for (const cw of this.watchers) cw.terminate();
+    this.watchers.clear();
+    this.readyPromise = this.start();
+  }
+
+  /** Re-creates the etcd watch after the last applied revision, retrying while etcd is unreachable. */
+  private async resume() {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try { await this.watchFrom(this.revision + 1); return; } catch (e) {
+        if (this.stopped) return;
+        if (e instanceof CompactedError || !(e instanceof GrpcError)) { this.relist(e); return; }
+        await sleep(Math.min(100 * 2 ** attempt, 2000));
       }
-    });
-    w.on('error', err => {
-      if (this.stopped) return;
-      this.log.warn('etcd watch failed; relisting', { prefix: this.prefix, error: String(err) });
-      void w.cancel().catch(() => undefined);
-      for (const cw of this.watchers) cw.terminate();
-      this.watchers.clear();
-      this.readyPromise = this.start();
-    });
+    }
+  }
+
+  private applyEtcd(events: WatchEvent[]) {
+    for (const e of events) {
+      const kv = e.kv;
+      try {
+        if (e.type === 'delete') {
+          const prev = this.state.get(kv.key) ?? (e.prevKv ? this.decode({ ...kv, value: e.prevKv.value, modRevision: kv.modRevision }) : undefined);
+          this.state.delete(kv.key);
+          if (prev) {
+            const obj = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(kv.modRevision) } };
+            this.apply({ type: 'DELETED', key: kv.key, object: obj, prevObject: prev, revision: kv.modRevision });
+          } else this.revision = kv.modRevision;
+        } else {
+          const obj = this.decode(kv);
+          const prev = this.state.get(kv.key);
+          this.state.set(kv.key, obj);
+          this.apply({ type: prev ? 'MODIFIED' : 'ADDED', key: kv.key, object: obj, prevObject: prev, revision: kv.modRevision });
+        }
+      } catch (err) {
+        this.log.error('undecodable value in etcd', { key: kv.key, error: String(err) });
+      }
+    }
   }
 
   private apply(ev: CacheEvent) {
@@ -164,7 +189,7 @@ export class WatchCache {
     this.stopped = true;
     for (const w of this.watchers) w.terminate();
     this.watchers.clear();
-    await this.etcdWatcher?.cancel().catch(() => undefined);
+    this.etcdWatcher?.cancel();
   }
 }
 
