@@ -1,23 +1,34 @@
-// The gRPC transport: each REST-shaped call becomes the matching RPC of proto/mk8s.proto. The channel
-// reconnects by itself (keepalives detect a dead apiserver), so a component survives apiserver restarts.
-import type * as Grpc from '@grpc/grpc-js';
+// The gRPC transport: each REST-shaped call becomes the matching RPC of proto/mk8s.proto, carried by our own
+// thin HTTP/2 channel (../grpcwire: no grpc-js channel machinery per message). The channel reconnects by itself
+// and keepalive PINGs detect a dead apiserver, so a component survives apiserver restarts.
 import { StatusError, errors } from '../api/errors';
 import type { Transport, Target, Reply, WatchHandle } from './transport';
 import { replyError } from './transport';
+import { Code, GrpcChannel, GrpcError } from '../grpcwire';
 
-// Loaded lazily so that programs using only HTTP (mkctl) never load grpc-js or the proto.
-let grpcModule: typeof Grpc | undefined;
-const grpc = (): typeof Grpc => (grpcModule ??= require('@grpc/grpc-js'));
+// Loaded lazily so that programs using only HTTP (mkctl) never load the proto and its codecs.
 function proto(): typeof import('@mk8s/proto') { return require('@mk8s/proto'); }
+type Serialize = (req: unknown) => Buffer;
+let serializers: Record<string, Serialize> | undefined;
+/** protobufjs's request encoders for every RPC (requests are small; the replies use the hand decoders). */
+function serializer(rpc: string): Serialize {
+  if (!serializers) {
+    serializers = {};
+    for (const [name, def] of Object.entries(proto().protoKubeService().service)) serializers[name] = def.requestSerialize as Serialize;
+  }
+  return serializers[rpc];
+}
+const SERVICE = '/mk8s.v1.Kube/';
 
-function toStatusError(e: Grpc.ServiceError): StatusError {
-  const det = e.metadata?.get('grpc-status-details-bin')?.[0];
+function toStatusError(e: unknown): StatusError {
+  if (!(e instanceof GrpcError)) return errors.internal((e as Error)?.message ?? String(e));
+  const det = e.statusDetails;
   if (det) {
-    const json = proto().decodeRpcStatus(Buffer.isBuffer(det) ? det : Buffer.from(det));
+    const json = proto().decodeRpcStatus(det);
     if (json) { try { return StatusError.fromStatus(JSON.parse(json.toString())); } catch { /* fall through */ } }
   }
-  if (e.code === grpc().status.UNAVAILABLE) return errors.unavailable(`apiserver unreachable: ${e.details || e.message}`);
-  if (e.code === grpc().status.DEADLINE_EXCEEDED) return errors.timeout(e.details || e.message);
+  if (e.code === Code.UNAVAILABLE) return errors.unavailable(`apiserver unreachable: ${e.details || e.message}`);
+  if (e.code === Code.DEADLINE_EXCEEDED) return errors.timeout(e.details || e.message);
   return errors.internal(e.details || e.message);
 }
 
@@ -35,31 +46,21 @@ const bytes = (b: unknown) => (b === undefined ? Buffer.alloc(0) : Buffer.isBuff
 
 export class GrpcTransport implements Transport {
   readonly kind = 'grpc' as const;
-  private readonly client: any;
+  private readonly channel: GrpcChannel;
   constructor(address: string, private readonly userAgent = 'mk8s-client', private readonly timeoutMs = 30_000) {
-    const { Client } = proto().kubeService();
-    this.client = new Client(address, grpc().credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.keepalive_permit_without_calls': 1,
-      'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 5_000,
-      'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc.primary_user_agent': userAgent,
-      // no transparent retries (callers handle unavailability; the retry layer buffers every message) and no
-      // channelz bookkeeping per message
-      'grpc.enable_retries': 0, 'grpc.enable_channelz': 0,
-    });
+    this.channel = new GrpcChannel(address, { keepaliveTimeMs: 10_000, keepaliveTimeoutMs: 5_000, maxBackoffMs: 5_000, maxReceiveMessageBytes: 256 * 1024 * 1024, userAgent });
   }
 
-  private call(rpc: string, req: unknown): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const md = new (grpc().Metadata)();
-      md.set('user-agent', this.userAgent);
-      this.client[rpc](req, md, { deadline: new Date(Date.now() + this.timeoutMs), waitForReady: false }, (err: Grpc.ServiceError | null, res: any) => {
-        if (err) return reject(toStatusError(err));
-        let body: any;
-        try { body = res.object?.length ? JSON.parse(text(res.object)) : undefined; } catch { return reject(errors.internal('undecodable reply')); }
-        if (res.code >= 400) return reject(replyError(res.code, body));
-        resolve({ code: res.code, body, warnings: res.warnings ?? [] });
-      });
-    });
+  private async call(rpc: string, req: unknown): Promise<Reply> {
+    let raw: Buffer;
+    try { raw = await this.channel.unary(SERVICE + rpc, serializer(rpc)(req), { deadlineMs: this.timeoutMs }); } catch (e) { throw toStatusError(e); }
+    let res: ReturnType<typeof import('@mk8s/proto').decodeResponse>, body: any;
+    try {
+      res = proto().decodeResponse(raw);
+      body = res.object.length ? JSON.parse(text(res.object)) : undefined;
+    } catch { throw errors.internal('undecodable reply'); }
+    if (res.code >= 400) throw replyError(res.code, body);
+    return { code: res.code, body, warnings: res.warnings };
   }
 
   request(method: string, t: Target, q: Record<string, string | undefined>, body?: unknown, contentType = 'application/json'): Promise<Reply> {
@@ -83,27 +84,30 @@ export class GrpcTransport implements Transport {
   }
 
   watch(t: Target, q: Record<string, string | undefined>, onEvent: (ev: { type: string; object: any }) => void, onClose: (err?: Error) => void): WatchHandle {
-    const md = new (grpc().Metadata)();
-    md.set('user-agent', this.userAgent);
     let done = false;
     const close = (err?: Error) => { if (!done) { done = true; onClose(err); } };
-    const call = this.client.Watch({
+    const req = serializer('Watch')({
       target: target(t), options: listOptions(q), allowWatchBookmarks: q.allowWatchBookmarks === 'true',
       timeoutSeconds: q.timeoutSeconds ? Number(q.timeoutSeconds) : 0,
       ...(q.sendInitialEvents !== undefined ? { sendInitialEvents: q.sendInitialEvents === 'true' } : {}),
-    }, md);
-    call.on('data', (m: { frames: Buffer[] }) => {
-      for (const f of m.frames) {
-        if (done) return;
-        let ev: any;
-        try { ev = JSON.parse(f.toString()); } catch { call.cancel(); close(errors.internal('undecodable watch frame')); return; }
-        onEvent(ev);
-      }
     });
-    call.on('error', (e: Grpc.ServiceError) => close(e.code === grpc().status.CANCELLED ? undefined : toStatusError(e)));
-    call.on('end', () => close());
+    const decodeWatchEvent = proto().decodeWatchEvent;
+    const call = this.channel.serverStream(SERVICE + 'Watch', req, {
+      onMessage: (m) => {
+        if (done) return;
+        let frames: Buffer[];
+        try { frames = decodeWatchEvent(m).frames; } catch { call.cancel(); close(errors.internal('undecodable watch event')); return; }
+        for (const f of frames) {
+          if (done) return;
+          let ev: any;
+          try { ev = JSON.parse(f.toString()); } catch { call.cancel(); close(errors.internal('undecodable watch frame')); return; }
+          onEvent(ev);
+        }
+      },
+      onEnd: (err) => close(err === null || err.code === Code.CANCELLED ? undefined : toStatusError(err)),
+    });
     return { stop: () => { done = true; call.cancel(); } };
   }
 
-  close() { this.client.close(); }
+  close() { this.channel.close(); }
 }
