@@ -1,6 +1,7 @@
 // The apiserver's etcd client (EtcdStore on grpcwire, our own gRPC over node:http2) against a real etcd:
 // every store method, CAS conflicts, watches with prev_kv and from compacted revisions, a 20 MB range, an
 // etcd crash and restart under the same store, and failover from a dead first endpoint.
+import * as fs from 'fs';
 import { Etcd3 } from 'etcd3';
 import { EtcdStore, CompactedError, FutureRevisionError, storageError, WatchEvent, WatchHandler } from '../../apiserver/src/storage/etcd';
 import { GrpcError } from '@mk8s/apimachinery';
@@ -186,6 +187,8 @@ describe('EtcdStore on a real etcd', () => {
     try {
       await s.currentRevision();
       etcd.kill('SIGSTOP');
+      // stopped means every thread: wait for the kernel to say so before asking
+      await until('etcd to be stopped', async () => (/\) T /.test(fs.readFileSync(`/proc/${etcd.pid}/stat`, 'utf8')) ? true : undefined), 5000);
       const t0 = Date.now();
       const err = await s.get('/t/crud/x').then(() => undefined, e => e);
       expect(err).toBeInstanceOf(GrpcError);

@@ -95,6 +95,7 @@ beforeAll(async () => {
       stream.on('close', () => { cancelledCodes.push(stream.rstCode); });
     },
     '/t.S/Drop': (stream) => { ok(stream); stream.write(frameMessage(Buffer.from('x')).subarray(0, 3)); setTimeout(() => stream.session?.destroy(), 20); },
+    '/t.S/Slow': (stream) => { setTimeout(() => { if (stream.closed) return; ok(stream); stream.write(frameMessage(Buffer.from('late'))); endWith(stream, 0); }, 150); },
     '/t.S/NotGrpc': (stream) => { stream.respond({ ':status': 503, 'content-type': 'text/plain' }); stream.end('busy'); },
   });
 });
@@ -229,6 +230,16 @@ describe('GrpcChannel', () => {
     await new Promise(r => setTimeout(r, 50));
     expect((await ch.unary('/t.S/Echo', Buffer.from('2'))).toString()).toBe('echo:2');
     expect([...fake.sessions].some(s => !before.includes(s))).toBe(true);
+  });
+
+  it('lets a call finish on a session draining after GOAWAY while new calls use a new one', async () => {
+    await ch.unary('/t.S/Echo', Buffer.from('warm'));
+    const slow = ch.unary('/t.S/Slow', Buffer.alloc(0), { deadlineMs: 3000 });
+    await new Promise(r => setTimeout(r, 30));
+    for (const s of fake.sessions) s.goaway(0, 1 << 30); // last stream id: everything open may finish
+    await new Promise(r => setTimeout(r, 20));
+    expect((await ch.unary('/t.S/Echo', Buffer.from('new'))).toString()).toBe('echo:new');
+    expect((await slow).toString()).toBe('late');
   });
 });
 

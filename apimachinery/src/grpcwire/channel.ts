@@ -39,17 +39,18 @@ export interface StreamHandler extends MessageSink {
 }
 
 const CALL = Symbol('grpcwire.call');
+const ACTIVE = Symbol('grpcwire.active');
 type Stream = http2.ClientHttp2Stream & { [CALL]?: Call };
+/** A session with its count of open calls (keepalive pings only while there are some). */
+type Session = http2.ClientHttp2Session & { [ACTIVE]: number };
 const COPY_LIMIT = 64 * 1024;
 
 /** A target's connection state. */
 class Target {
-  session?: http2.ClientHttp2Session;
+  session?: Session;
   ready = false;
   /** Calls waiting for the session to connect. */
   pending: Call[] = [];
-  /** Open calls on the current session (keepalive pings only while there are some). */
-  active = 0;
   failures = 0;
   retryAt = 0;
   constructor(readonly authority: string, readonly url: string) {}
@@ -175,10 +176,10 @@ export class GrpcChannel {
       settings: { enablePush: false, initialWindowSize: 4 * 1024 * 1024 },
       // Responses of tens of MB (a large range) must not trip node's per-session buffer cap.
       maxSessionMemory: 512,
-    });
+    }) as Session;
+    session[ACTIVE] = 0;
     t.session = session;
     t.ready = false;
-    t.active = 0;
     let connectError: Error | undefined;
     let pingTimer: NodeJS.Timeout | undefined;
     const connectTimer = setTimeout(() => session.destroy(new Error(`connect to ${t.authority} timed out after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
@@ -220,17 +221,19 @@ export class GrpcChannel {
     });
   }
 
+  /** @internal A session that refused a new stream is not offered again. */
+  forget(t: Target, session: Session): void { if (this.detach(t, session)) session.close(); }
+
   /** Forgets a session (so the next call makes a new one); false if it was already replaced. */
-  private detach(t: Target, session: http2.ClientHttp2Session): boolean {
+  private detach(t: Target, session: Session): boolean {
     if (t.session !== session) return false;
     t.session = undefined;
     t.ready = false;
-    t.active = 0;
     return true;
   }
 
-  private ping(t: Target, session: http2.ClientHttp2Session): void {
-    if (t.session !== session || t.active === 0 || session.destroyed) return;
+  private ping(t: Target, session: Session): void {
+    if (t.session !== session || session[ACTIVE] === 0 || session.destroyed) return;
     const timer = setTimeout(() => session.destroy(new Error(`keepalive ping to ${t.authority} not answered within ${this.keepaliveTimeoutMs} ms`)), this.keepaliveTimeoutMs);
     timer.unref();
     try {
@@ -266,6 +269,8 @@ export interface GrpcCall {
 class Call implements GrpcCall, MessageSink {
   stream?: Stream;
   target?: Target;
+  private session?: Session;
+  private restarts = 0;
   /** The single request message, framed unless `rawRequest` (a large one: its prefix goes out separately). */
   private request?: Buffer;
   private rawRequest = false;
@@ -303,22 +308,26 @@ class Call implements GrpcCall, MessageSink {
     this.halfClosed = true;
   }
 
-  start(t: Target, session: http2.ClientHttp2Session): void {
+  start(t: Target, session: Session): void {
     if (this.done) return;
     let stream: Stream;
     try {
       stream = session.request(this.channel.headers(t, this), { endStream: false }) as Stream;
     } catch (e) {
-      // e.g. the session began closing between the pick and now, or a metadata value is not a valid header
       const err = e as Error & { code?: string };
-      this.fail(err.code === 'ERR_INVALID_CHAR' || err.code === 'ERR_HTTP2_INVALID_HEADER_VALUE'
-        ? new GrpcError(Code.INTERNAL, `invalid request metadata: ${err.message}`)
-        : new GrpcError(Code.UNAVAILABLE, `cannot open a stream to ${t.authority}: ${err.message}`));
+      if (err.code === 'ERR_INVALID_CHAR' || err.code === 'ERR_HTTP2_INVALID_HEADER_VALUE' || err.code === 'ERR_HTTP2_INVALID_HEADER_NAME') {
+        this.fail(new GrpcError(Code.INTERNAL, `invalid request metadata: ${err.message}`));
+      } else if (this.restarts++ < 2) {
+        // the session began closing between the pick and now; nothing was sent, so another session may take it
+        this.channel.forget(t, session);
+        this.channel.dispatch(this);
+      } else this.fail(new GrpcError(Code.UNAVAILABLE, `cannot open a stream to ${t.authority}: ${err.message}`));
       return;
     }
     this.stream = stream;
     this.target = t;
-    t.active++;
+    this.session = session;
+    session[ACTIVE]++;
     stream[CALL] = this;
     stream.on('response', onResponse);
     stream.on('data', onData);
@@ -394,7 +403,7 @@ class Call implements GrpcCall, MessageSink {
     if (this.done) return;
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.target && this.target.active > 0 && this.stream) this.target.active--;
+    if (this.session) this.session[ACTIVE]--;
     if (this.handler) { this.handler.onEnd(err); return; }
     if (err) this.reject!(err);
     else if (this.response === undefined) this.reject!(new GrpcError(Code.INTERNAL, 'server sent no response message on a unary call'));
