@@ -137,6 +137,12 @@ describe('GrpcChannel', () => {
     expect(Number(String(h['grpc-timeout']).slice(0, -1))).toBeLessThanOrEqual(3000);
   });
 
+  it('refuses reserved metadata keys and a framed request without room for the prefix', async () => {
+    expect((await caught(ch.unary('/t.S/Echo', Buffer.from('x'), { metadata: { ':path': '/evil' } }))).message).toMatch(/reserved/);
+    expect((await caught(ch.unary('/t.S/Echo', Buffer.alloc(3), { framed: true }))).message).toMatch(/5 bytes/);
+    expect(() => ch.bidiStream('/t.S/Chat', new Collect(), { metadata: { te: 'x' } })).toThrow(/reserved/);
+  });
+
   it('accepts a request framed by the caller', async () => {
     const req = Buffer.alloc(5 + 3);
     req.write('abc', 5);

@@ -90,8 +90,10 @@ export class GrpcChannel {
     this.userAgent = opts.userAgent ?? 'mk8s-grpcwire';
   }
 
-  /** One request, one response. Rejects with GrpcError. */
+  /** One request, one response. Rejects with GrpcError (status, connection failure = 14, deadline = 4). */
   unary(path: string, req: Buffer, opts: CallOptions = {}): Promise<Buffer> {
+    const bad = badRequest(req, opts);
+    if (bad) return Promise.reject(bad);
     let resolve!: (b: Buffer) => void, reject!: (e: GrpcError) => void;
     const p = new Promise<Buffer>((a, b) => { resolve = a; reject = b; });
     const call = new Call(this, path, opts, undefined, resolve, reject);
@@ -100,8 +102,10 @@ export class GrpcChannel {
     return p;
   }
 
-  /** One request, a stream of responses. */
+  /** One request, a stream of responses. Throws GrpcError at once on a malformed request (see unary). */
   serverStream(path: string, req: Buffer, handler: StreamHandler, opts: CallOptions = {}): GrpcCall {
+    const bad = badRequest(req, opts);
+    if (bad) throw bad;
     const call = new Call(this, path, opts, handler);
     call.setRequest(req);
     this.dispatch(call);
@@ -110,6 +114,8 @@ export class GrpcChannel {
 
   /** Messages both ways: write() and end() (half-close) on the returned call. */
   bidiStream(path: string, handler: StreamHandler, opts: CallOptions = {}): GrpcCall {
+    const bad = badMetadata(opts);
+    if (bad) throw bad;
     const call = new Call(this, path, opts, handler);
     this.dispatch(call);
     return call;
@@ -247,11 +253,31 @@ export class GrpcChannel {
       ':method': 'POST', ':scheme': 'http', ':authority': t.authority, ':path': call.path,
       'content-type': 'application/grpc', te: 'trailers', 'user-agent': this.userAgent,
     };
-    if (call.deadline !== undefined) h['grpc-timeout'] = `${Math.max(1, call.deadline - Date.now())}m`;
+    if (call.deadline !== undefined) h['grpc-timeout'] = grpcTimeout(call.deadline - Date.now());
     const md = call.opts.metadata;
     if (md) for (const k of Object.keys(md)) { const v = md[k]; h[k] = Buffer.isBuffer(v) ? v.toString('base64') : v; }
     return h;
   }
+}
+
+/** grpc-timeout allows at most 8 digits: milliseconds while they fit, else seconds (capped). */
+function grpcTimeout(ms: number): string {
+  if (ms < 1) return '1m';
+  if (ms <= 99_999_999) return `${Math.ceil(ms)}m`;
+  return `${Math.min(99_999_999, Math.ceil(ms / 1000))}S`;
+}
+
+/** Checks made before a call exists, so a bad request fails without leaving a timer behind. */
+function badRequest(req: Buffer, opts: CallOptions): GrpcError | undefined {
+  if (opts.framed && req.length < MESSAGE_HEADER_BYTES) return new GrpcError(Code.INTERNAL, 'a framed request needs 5 bytes of room for the message prefix');
+  return badMetadata(opts);
+}
+function badMetadata(opts: CallOptions): GrpcError | undefined {
+  const md = opts.metadata;
+  if (md) for (const k of Object.keys(md)) {
+    if (k.startsWith(':') || k === 'content-type' || k === 'te' || k === 'grpc-timeout') return new GrpcError(Code.INTERNAL, `metadata key ${k} is reserved`);
+  }
+  return undefined;
 }
 
 /** What a caller holds of a streaming call. */
@@ -300,7 +326,6 @@ class Call implements GrpcCall, MessageSink {
 
   setRequest(req: Buffer): void {
     if (this.opts.framed) {
-      if (req.length < MESSAGE_HEADER_BYTES) throw new Error('a framed request needs 5 bytes of room for the message prefix');
       writeMessageHeader(req, req.length - MESSAGE_HEADER_BYTES);
       this.request = req;
     } else if (req.length <= COPY_LIMIT) this.request = frameMessage(req);

@@ -6,3 +6,5 @@ export type { MessageSink } from './framing';
 export { Code, GrpcError, codeName, percentDecode, percentEncode, statusFromHeaders } from './status';
 export type { GrpcCode, GrpcMetadata } from './status';
 export { MessageQueue } from './queue';
+export { GrpcServer, parseGrpcTimeout } from './server';
+export type { ServerOptions, ServerCall, ServerStream, UnaryHandler, ServerStreamHandler } from './server';

@@ -1,4 +1,5 @@
 // A streaming call's messages as an async iterator, for callers that prefer `for await` to a handler.
+// One reader at a time.
 import type { StreamHandler } from './channel';
 import type { GrpcError } from './status';
 
