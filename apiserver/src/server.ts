@@ -2,7 +2,7 @@
 // periodic etcd compaction.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StatusError, createLogger, Logger } from '@mk8s/apimachinery';
+import { StatusError, createLogger, Logger, grpcwire } from '@mk8s/apimachinery';
 import { EtcdStore } from './storage/etcd';
 import { GenericStore } from './registry/store';
 import { Registry } from './registry/registry';
@@ -11,7 +11,6 @@ import { admissionChain } from './admission';
 import { createHandler } from './endpoints/handler';
 import { createMetrics } from './metrics';
 import { bootstrapObjects } from './bootstrap';
-import * as grpc from '@grpc/grpc-js';
 import { createGrpcServer } from './grpc/server';
 import { setSigningKey } from './endpoints/token';
 
@@ -42,7 +41,7 @@ export class ApiServer {
   readonly registry = new Registry();
   readonly metrics = createMetrics();
   private http?: http.Server;
-  private grpc?: grpc.Server;
+  private grpc?: grpcwire.GrpcServer;
   grpcBoundPort = 0;
   private compactTimer?: NodeJS.Timeout;
 
@@ -96,8 +95,7 @@ export class ApiServer {
     this.log.info('serving HTTP', { address: `${this.opts.bindAddress}:${(server.address() as AddressInfo).port}` });
     if (this.opts.grpcPort >= 0) {
       const g = createGrpcServer(handlerCtx, this.log);
-      this.grpcBoundPort = await new Promise<number>((resolve, reject) => g.bindAsync(`${this.opts.bindAddress}:${this.opts.grpcPort}`,
-        grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+      this.grpcBoundPort = await g.listen(this.opts.grpcPort, this.opts.bindAddress);
       this.grpc = g;
       this.log.info('serving gRPC', { address: `${this.opts.bindAddress}:${this.grpcBoundPort}` });
     }
@@ -144,7 +142,7 @@ export class ApiServer {
 
   async stop() {
     clearInterval(this.compactTimer);
-    this.grpc?.forceShutdown();
+    this.grpc?.forceClose();
     await Promise.all(this.registry.stores.map(s => s.cache.stop()));
     await new Promise<void>(r => { if (!this.http) return r(); this.http.close(() => r()); this.http.closeAllConnections(); });
     this.etcd.close();

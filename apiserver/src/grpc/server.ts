@@ -1,8 +1,7 @@
 // The components' transport: each RPC of proto/mk8s.proto becomes the REST request it names and goes through
 // serveResource, the same code the HTTP handler runs (one code path, two transports).
-import * as grpc from '@grpc/grpc-js';
-import { errors, StatusError, Logger } from '@mk8s/apimachinery';
-import { kubeService, encodeRpcStatus } from '@mk8s/proto';
+import { errors, StatusError, Logger, grpcwire } from '@mk8s/apimachinery';
+import { protoKubeService, encodeRpcStatus } from '@mk8s/proto';
 import { parseRequestInfo } from '../endpoints/requestinfo';
 import { serveResource, HandlerContext, ApiRequest, ApiResponder } from '../endpoints/handler';
 
@@ -11,30 +10,32 @@ interface ListOpts { labelSelector?: string; fieldSelector?: string; limit?: num
 interface WriteOpts { dryRun?: boolean; fieldManager?: string; fieldValidation?: string }
 
 /** HTTP status → the closest gRPC code; the exact Kubernetes Status rides along in the details. */
-export function grpcCode(http: number, reason?: string): grpc.status {
+const { Code, GrpcError, GrpcServer } = grpcwire;
+type ServerStream = grpcwire.ServerStream;
+
+export function grpcCode(http: number, reason?: string): number {
   switch (http) {
-    case 400: case 406: case 415: case 422: return grpc.status.INVALID_ARGUMENT;
-    case 401: return grpc.status.UNAUTHENTICATED;
-    case 403: return grpc.status.PERMISSION_DENIED;
-    case 404: return grpc.status.NOT_FOUND;
-    case 405: return grpc.status.UNIMPLEMENTED;
-    case 409: return reason === 'AlreadyExists' ? grpc.status.ALREADY_EXISTS : grpc.status.ABORTED;
-    case 410: return grpc.status.OUT_OF_RANGE;
-    case 413: case 429: return grpc.status.RESOURCE_EXHAUSTED;
-    case 503: return grpc.status.UNAVAILABLE;
-    case 504: return grpc.status.DEADLINE_EXCEEDED;
-    default: return grpc.status.INTERNAL;
+    case 400: case 406: case 415: case 422: return Code.INVALID_ARGUMENT;
+    case 401: return Code.UNAUTHENTICATED;
+    case 403: return Code.PERMISSION_DENIED;
+    case 404: return Code.NOT_FOUND;
+    case 405: return Code.UNIMPLEMENTED;
+    case 409: return reason === 'AlreadyExists' ? Code.ALREADY_EXISTS : Code.ABORTED;
+    case 410: return Code.OUT_OF_RANGE;
+    case 413: case 429: return Code.RESOURCE_EXHAUSTED;
+    case 503: return Code.UNAVAILABLE;
+    case 504: return Code.DEADLINE_EXCEEDED;
+    default: return Code.INTERNAL;
   }
 }
 
-export function toGrpcError(e: unknown): grpc.ServiceError {
+/** The gRPC status for an error: the closest code, the Kubernetes Status in grpc-status-details-bin. */
+export function toGrpcError(e: unknown): grpcwire.GrpcError {
   const se = e instanceof StatusError ? e : errors.internal((e as Error)?.message ?? String(e));
-  const status = se.toStatus();
-  const md = new grpc.Metadata();
   const code = grpcCode(se.code, se.reason);
-  md.set('grpc-status-details-bin', encodeRpcStatus(code, se.message, Buffer.from(JSON.stringify(status))));
-  const err = Object.assign(new Error(se.message), { code, details: se.message, metadata: md }) as grpc.ServiceError;
-  return err;
+  return new GrpcError(code, se.message, {
+    'grpc-status-details-bin': encodeRpcStatus(code, se.message, Buffer.from(JSON.stringify(se.toStatus()))),
+  });
 }
 
 function path(t: Target): string {
@@ -65,8 +66,7 @@ function query(list?: ListOpts, write?: WriteOpts, extra: Record<string, string>
 // ---- pre-encoded replies ----
 // Response and WatchEvent are a few length-delimited fields around the JSON bytes, so they are written here in one
 // pass straight from the JSON string (no Buffer copy for protobufjs to copy again), and a watch frame shared by
-// many watchers (watch.ts serializes each event once) is encoded once for all of them. kubeService()'s reply
-// serializers pass such Buffers through unchanged.
+// many watchers (watch.ts serializes each event once) is encoded, with its gRPC message prefix, once for all.
 function varintLen(n: number): number { let len = 1; while (n > 127) { n >>>= 7; len++; } return len; }
 function putVarint(buf: Buffer, at: number, n: number): number {
   while (n > 127) { buf[at++] = (n & 127) | 128; n >>>= 7; }
@@ -97,74 +97,96 @@ export function encodeResponse(code: number, json: string, warnings: string[]): 
 }
 /** mk8s.v1.WatchEvent {1: frame}. */
 export function encodeWatchEvent(frame: string): Buffer {
+  return framedWatchEvent(frame).subarray(PREFIX);
+}
+const PREFIX = grpcwire.MESSAGE_HEADER_BYTES;
+/** The WatchEvent of one frame as a whole gRPC message: prefix and body in one buffer, ready for writeFramed. */
+export function framedWatchEvent(frame: string): Buffer {
   const f = lenFieldSize(frame);
-  const buf = Buffer.allocUnsafe(f.size);
-  putLenField(buf, 0, 1, frame, f.bytes);
+  const buf = Buffer.allocUnsafe(PREFIX + f.size);
+  grpcwire.writeMessageHeader(buf, f.size);
+  putLenField(buf, PREFIX, 1, frame, f.bytes);
   return buf;
 }
-/** The last few frames' encodings: every watcher of one event gets the same frame string. */
+/** The last few frames' messages: every watcher of one event gets the same frame string, so the same buffer. */
 const recentFrames = new Map<string, Buffer>();
 function encodedFrame(frame: string): Buffer {
   let b = recentFrames.get(frame);
   if (!b) {
-    b = encodeWatchEvent(frame);
+    b = framedWatchEvent(frame);
     recentFrames.set(frame, b);
     if (recentFrames.size > 64) recentFrames.delete(recentFrames.keys().next().value as string);
   }
   return b;
 }
 /**
- * One message in flight per watch stream: grpc-js sends a stream's messages one at a time (the next after the
- * previous one's write completes, i.e. a turn of the event loop each), so frames that arrive meanwhile are queued
- * and go out together as one WatchEvent (encoded WatchEvents concatenate into one with all their frames), in
- * order. A burst (10,000 initial events) then takes a few messages instead of 10,000 loop turns.
+ * A watch stream's writer: frames go straight to the stream while it takes them; once its buffer is full (a slow
+ * reader, or a burst such as 10,000 initial events) they are queued, and when it drains the queue goes out as
+ * few messages (encoded WatchEvents concatenate into one with all their frames), in order. Per frame while the
+ * stream keeps up: one write of the shared, already framed buffer.
  */
 export class CoalescingWriter {
   static readonly MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+  /** Framed WatchEvents waiting for the stream to drain. */
   private queued: Buffer[] = [];
-  private inFlight = false;
+  private blocked = false;
   private ended = false;
-  constructor(private readonly call: Pick<grpc.ServerWritableStream<unknown, unknown>, 'write' | 'end' | 'cancelled'>) {}
+  constructor(private readonly call: Pick<ServerStream, 'writeFramed' | 'end' | 'cancelled' | 'onDrain'>) {
+    call.onDrain(() => this.flush());
+  }
 
-  write(encoded: Buffer): void {
+  /** Takes a framed WatchEvent (framedWatchEvent). */
+  write(framed: Buffer): void {
     if (this.ended || this.call.cancelled) return;
-    this.queued.push(encoded);
-    if (!this.inFlight) this.send();
+    if (this.blocked) { this.queued.push(framed); return; }
+    if (!this.call.writeFramed(framed)) this.blocked = true;
   }
 
   end(): void {
     if (this.ended) return;
     this.ended = true;
     // the stream keeps the order: what is queued goes out before the end
-    while (this.queued.length && !this.call.cancelled) this.call.write(this.take());
+    while (this.queued.length && !this.call.cancelled) this.call.writeFramed(this.take());
     this.call.end();
   }
 
-  /** The queued frames up to MAX_MESSAGE_BYTES (at least one) as one message. */
-  private take(): Buffer {
-    let n = 0, bytes = 0;
-    while (n < this.queued.length && (n === 0 || bytes + this.queued[n].length <= CoalescingWriter.MAX_MESSAGE_BYTES)) bytes += this.queued[n++].length;
-    const parts = this.queued.splice(0, n);
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
+  private flush(): void {
+    this.blocked = false;
+    while (this.queued.length && !this.blocked && !this.ended && !this.call.cancelled) {
+      if (!this.call.writeFramed(this.take())) this.blocked = true;
+    }
   }
 
-  private send(): void {
-    this.inFlight = true;
-    this.call.write(this.take(), () => {
-      this.inFlight = false;
-      if (this.queued.length && !this.ended && !this.call.cancelled) this.send();
-    });
+  /** The queued messages up to MAX_MESSAGE_BYTES of body (at least one) as one message. */
+  private take(): Buffer {
+    const q = this.queued;
+    let n = 0, bytes = 0;
+    while (n < q.length && (n === 0 || bytes + q[n].length - PREFIX <= CoalescingWriter.MAX_MESSAGE_BYTES)) bytes += q[n++].length - PREFIX;
+    if (n === 1) return q.shift()!;
+    const out = Buffer.allocUnsafe(PREFIX + bytes);
+    grpcwire.writeMessageHeader(out, bytes);
+    let at = PREFIX;
+    for (let i = 0; i < n; i++) at += q[i].copy(out, at, PREFIX);
+    q.splice(0, n);
+    return out;
   }
 }
 
-export function createGrpcServer(ctx: HandlerContext, log: Logger): grpc.Server {
-  const server = new grpc.Server({
-    'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5_000, 'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    'grpc.max_send_message_length': 256 * 1024 * 1024,
-  });
-  // kubeService's reply serializers send the pre-encoded Buffers below as they are
-  const service = kubeService().service;
+/** The user agent's program name ("kubelet/v1.32 (linux)" -> "kubelet"), as the HTTP side reports it. */
+const agentOf = (call: grpcwire.ServerCall) => (call.userAgent || 'grpc-client').split(' ')[0].split('/')[0];
+
+/** Serves mk8s.v1.Kube: every RPC becomes its REST request and goes through serveResource. */
+export function createGrpcServer(ctx: HandlerContext, log: Logger): grpcwire.GrpcServer {
+  const server = new GrpcServer({ keepaliveTimeMs: 20_000, keepaliveTimeoutMs: 10_000, maxReceiveMessageBytes: 64 * 1024 * 1024 });
+  // requests are decoded by protobufjs (proto-loader's codecs); replies are the hand encodings above
+  const service = protoKubeService().service;
+  const decoder = (rpc: string) => {
+    const def = service[rpc];
+    if (!def) throw new Error(`mk8s.proto has no method ${rpc}`);
+    return { path: def.path, decode: (b: Buffer): any => {
+      try { return def.requestDeserialize(b); } catch (e) { throw errors.badRequest(`cannot decode the ${rpc} request: ${(e as Error).message}`); }
+    } };
+  };
 
   /** Run one REST request; resolve with its reply (errors as StatusError). */
   const run = async (method: string, t: Target, q: URLSearchParams, body: Buffer | undefined, contentType: string, agent: string,
@@ -195,52 +217,57 @@ export function createGrpcServer(ctx: HandlerContext, log: Logger): grpc.Server 
     }
     return result;
   };
-  const agentOf = (call: grpc.ServerUnaryCall<any, any> | grpc.ServerWritableStream<any, any>) =>
-    String(call.metadata.get('user-agent')[0] ?? 'grpc-client').split(' ')[0].split('/')[0];
 
-  const unary = (method: string, build: (r: any) => { t: Target; q: URLSearchParams; body?: Buffer; ct?: string }) =>
-    (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => {
-      let b: ReturnType<typeof build>;
-      try { b = build(call.request); } catch (e) { cb(toGrpcError(e)); return; }
-      run(method, b.t, b.q, b.body, b.ct ?? 'application/json', agentOf(call)).then(r => {
-        if (!r) return cb(toGrpcError(errors.internal('no reply')));
-        if (r.code >= 400) return cb(toGrpcError(StatusError.fromStatus(r.body as any)));
-        cb(null, encodeResponse(r.code, JSON.stringify(r.body) ?? '', r.warnings));
-      }, e => cb(toGrpcError(e)));
-    };
+  const unary = (rpc: string, method: string, build: (r: any) => { t: Target; q: URLSearchParams; body?: Buffer; ct?: string }) => {
+    const { path: methodPath, decode } = decoder(rpc);
+    server.addUnary(methodPath, async (request, call) => {
+      let r: Awaited<ReturnType<typeof run>>;
+      try {
+        const b = build(decode(request));
+        r = await run(method, b.t, b.q, b.body, b.ct ?? 'application/json', agentOf(call));
+      } catch (e) { throw toGrpcError(e); }
+      if (!r) throw toGrpcError(errors.internal('no reply'));
+      if (r.code >= 400) throw toGrpcError(StatusError.fromStatus(r.body as any));
+      return encodeResponse(r.code, JSON.stringify(r.body) ?? '', r.warnings);
+    });
+  };
 
   const w = (r: any) => ({ t: r.target as Target, q: query(undefined, r.options), body: r.object as Buffer });
-  server.addService(service, {
-    Get: unary('GET', r => ({ t: r.target, q: new URLSearchParams() })),
-    List: unary('GET', r => ({ t: { ...r.target, name: '' }, q: query(r.options) })),
-    Create: unary('POST', r => ({ ...w(r), t: { ...r.target, name: '', subresource: '' } })),
-    Update: unary('PUT', r => ({ ...w(r), t: { ...r.target, subresource: '' } })),
-    UpdateStatus: unary('PUT', r => ({ ...w(r), t: { ...r.target, subresource: 'status' } })),
-    Patch: unary('PATCH', r => ({ t: r.target, q: query(undefined, r.options, r.force ? { force: 'true' } : {}), body: r.patch, ct: r.patchType })),
-    Delete: unary('DELETE', r => ({ t: { ...r.target, subresource: '' }, q: new URLSearchParams(), body: r.deleteOptions })),
-    DeleteCollection: unary('DELETE', r => ({ t: { ...r.target, name: '', subresource: '' }, q: query(r.listOptions), body: r.deleteOptions })),
-    Bind: unary('POST', r => ({ ...w(r), t: { ...r.target, subresource: 'binding' } })),
-    CreateSubresource: unary('POST', r => w(r)),
-    UpdateSubresource: unary('PUT', r => w(r)),
-    Watch: (call: grpc.ServerWritableStream<any, any>) => {
-      const r = call.request;
+  unary('Get', 'GET', r => ({ t: r.target, q: new URLSearchParams() }));
+  unary('List', 'GET', r => ({ t: { ...r.target, name: '' }, q: query(r.options) }));
+  unary('Create', 'POST', r => ({ ...w(r), t: { ...r.target, name: '', subresource: '' } }));
+  unary('Update', 'PUT', r => ({ ...w(r), t: { ...r.target, subresource: '' } }));
+  unary('UpdateStatus', 'PUT', r => ({ ...w(r), t: { ...r.target, subresource: 'status' } }));
+  unary('Patch', 'PATCH', r => ({ t: r.target, q: query(undefined, r.options, r.force ? { force: 'true' } : {}), body: r.patch, ct: r.patchType }));
+  unary('Delete', 'DELETE', r => ({ t: { ...r.target, subresource: '' }, q: new URLSearchParams(), body: r.deleteOptions }));
+  unary('DeleteCollection', 'DELETE', r => ({ t: { ...r.target, name: '', subresource: '' }, q: query(r.listOptions), body: r.deleteOptions }));
+  unary('Bind', 'POST', r => ({ ...w(r), t: { ...r.target, subresource: 'binding' } }));
+  unary('CreateSubresource', 'POST', r => w(r));
+  unary('UpdateSubresource', 'PUT', r => w(r));
+
+  const watch = decoder('Watch');
+  server.addServerStream(watch.path, (request, call) => {
+    let started = false;
+    const stream = () => {
+      started = true;
+      const out = new CoalescingWriter(call);
+      return { write: (frame: string) => out.write(encodedFrame(frame)), end: () => out.end(), onClose: (cb: () => void) => call.onCancel(cb) };
+    };
+    let r: any, q: URLSearchParams;
+    try {
+      r = watch.decode(request);
       const extra: Record<string, string> = { watch: '1' };
       if (r.allowWatchBookmarks) extra.allowWatchBookmarks = 'true';
       if (r.timeoutSeconds) extra.timeoutSeconds = String(r.timeoutSeconds);
       if (r.sendInitialEvents !== undefined && r.sendInitialEvents !== null && r.options?.resourceVersion !== undefined) extra.sendInitialEvents = String(r.sendInitialEvents);
-      const q = query(r.options, undefined, extra);
-      const onClose: (() => void)[] = [];
-      call.on('cancelled', () => onClose.forEach(f => f()));
-      call.on('close', () => onClose.forEach(f => f()));
-      const stream = () => {
-        const out = new CoalescingWriter(call);
-        return { write: (frame: string) => out.write(encodedFrame(frame)), end: () => out.end(), onClose: (cb: () => void) => { onClose.push(cb); } };
-      };
-      run('GET', { ...r.target, name: r.target?.name ?? '' }, q, undefined, 'application/json', agentOf(call), stream)
-        // 'error' makes grpc-js send the status (destroy() would drop the stream without any status, and the
-        // client would wait forever for a watch that failed to start, e.g. on a bad selector)
-        .catch(e => { if (!call.cancelled) call.emit('error', toGrpcError(e)); });
-    },
+      q = query(r.options, undefined, extra);
+    } catch (e) { call.fail(toGrpcError(e)); return; }
+    run('GET', { ...r.target, name: r.target?.name ?? '' }, q, undefined, 'application/json', agentOf(call), stream).then(result => {
+      // a watch refused with a reply instead of a stream still needs a status, or the client would wait forever
+      if (started) return;
+      if (result && result.code >= 400) call.fail(toGrpcError(StatusError.fromStatus(result.body as any)));
+      else call.fail(toGrpcError(errors.internal('the watch ended without a stream')));
+    }, e => call.fail(toGrpcError(e))); // before the stream started (a bad selector): a trailers-only status
   });
   void log;
   return server;
