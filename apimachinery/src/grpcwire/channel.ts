@@ -4,6 +4,7 @@
 // a session whose peer stopped answering. Per call: one stream, listeners shared by all calls (the call is
 // found on the stream), one timer for the deadline.
 import http2 from 'node:http2';
+import net from 'node:net';
 import { MESSAGE_HEADER_BYTES, MessageDecoder, MessageSink, frameMessage, writeMessageHeader } from './framing';
 import { Code, GrpcError, GrpcMetadata, statusFromHeaders, statusFromHttp, statusFromRstCode } from './status';
 
@@ -53,18 +54,18 @@ class Target {
   pending: Call[] = [];
   failures = 0;
   retryAt = 0;
-  constructor(readonly authority: string, readonly url: string) {}
+  constructor(readonly authority: string, readonly url: string, readonly host: string, readonly port: number) {}
 }
 
 /** Parses 'host:port', 'http://host:port' or '[v6]:port'; TLS targets are refused (not implemented). */
-export function parseTarget(target: string): { authority: string; url: string } {
+export function parseTarget(target: string): { authority: string; url: string; host: string; port: number } {
   const m = /^(?:(https?):\/\/)?(\[[0-9a-fA-F:.]+\]|[^:/\s\[\]]+):(\d{1,5})\/?$/.exec(target.trim());
   if (!m) throw new Error(`invalid gRPC target ${JSON.stringify(target)}: expected host:port or http://host:port`);
   if (m[1] === 'https') throw new Error(`gRPC target ${target}: TLS is not supported by this client`);
   const port = Number(m[3]);
   if (port < 1 || port > 65535) throw new Error(`invalid gRPC target ${JSON.stringify(target)}: port out of range`);
   const authority = `${m[2]}:${port}`;
-  return { authority, url: `http://${authority}` };
+  return { authority, url: `http://${authority}`, host: m[2].replace(/^\[|\]$/g, ''), port };
 }
 
 export class GrpcChannel {
@@ -81,7 +82,7 @@ export class GrpcChannel {
   constructor(targets: string | string[], opts: ChannelOptions = {}) {
     const list = (Array.isArray(targets) ? targets : [targets]).flatMap(t => t.split(',')).map(t => t.trim()).filter(Boolean);
     if (!list.length) throw new Error('a gRPC channel needs at least one target');
-    this.targets = list.map(t => { const p = parseTarget(t); return new Target(p.authority, p.url); });
+    this.targets = list.map(t => { const p = parseTarget(t); return new Target(p.authority, p.url, p.host, p.port); });
     this.keepaliveTimeMs = opts.keepaliveTimeMs ?? 10_000;
     this.keepaliveTimeoutMs = opts.keepaliveTimeoutMs ?? 5_000;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
@@ -179,6 +180,8 @@ export class GrpcChannel {
 
   private connect(t: Target): void {
     const session = http2.connect(t.url, {
+      // Nagle off, as grpc-go and grpc-js do: a small message must not wait for the ACK of the one before
+      createConnection: () => net.connect({ host: t.host, port: t.port, noDelay: true }),
       settings: { enablePush: false, initialWindowSize: 4 * 1024 * 1024 },
       // Responses of tens of MB (a large range) must not trip node's per-session buffer cap.
       maxSessionMemory: 512,

@@ -299,6 +299,9 @@ export class GrpcServer {
       // many watch streams with data queued behind slow readers must not trip node's per-session memory cap
       maxSessionMemory: 256,
     });
+    // Nagle off before HTTP/2 takes the socket over (its proxy refuses setNoDelay later): a watch event must not
+    // wait for the ACK of the one before
+    this.http.on('connection', (sock: import('node:net').Socket) => sock.setNoDelay(true));
     this.http.on('session', s => this.addSession(s as Session));
     this.http.on('stream', (s, h) => this.onStream(s as Stream, h));
   }
