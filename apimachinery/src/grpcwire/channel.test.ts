@@ -118,8 +118,8 @@ describe('GrpcChannel', () => {
   afterAll(() => ch.close());
 
   it('parses targets and refuses bad ones', () => {
-    expect(parseTarget('http://127.0.0.1:2379')).toEqual({ authority: '127.0.0.1:2379', url: 'http://127.0.0.1:2379' });
-    expect(parseTarget('[::1]:80').authority).toBe('[::1]:80');
+    expect(parseTarget('http://127.0.0.1:2379')).toEqual({ authority: '127.0.0.1:2379', url: 'http://127.0.0.1:2379', host: '127.0.0.1', port: 2379 });
+    expect(parseTarget('[::1]:80')).toMatchObject({ authority: '[::1]:80', host: '::1', port: 80 });
     expect(() => parseTarget('localhost')).toThrow(/host:port/);
     expect(() => parseTarget('https://a:1')).toThrow(/TLS/);
     expect(() => new GrpcChannel([])).toThrow(/at least one target/);
