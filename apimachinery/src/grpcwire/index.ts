@@ -1,4 +1,4 @@
-// A small gRPC client on node:http2 (no grpc-js): framing, status, a channel with unary and streaming calls.
+// gRPC on node:http2 without grpc-js: framing, status, a client channel (unary and streaming calls) and a server.
 export { GrpcChannel, parseTarget } from './channel';
 export type { ChannelOptions, CallOptions, StreamHandler, GrpcCall } from './channel';
 export { MessageDecoder, frameMessage, writeMessageHeader, MESSAGE_HEADER_BYTES } from './framing';
