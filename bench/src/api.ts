@@ -14,7 +14,8 @@ import http from 'node:http';
 import { execFileSync } from 'child_process';
 import { Etcd3 } from 'etcd3';
 import { encodeKubeProtobuf } from '@mk8s/apimachinery';
-import { cluster, Cluster, REPO_ROOT } from '@mk8s/test';
+import type { Cluster } from '@mk8s/test';
+import { benchCluster } from './cluster';
 
 const N_CREATES = Number(process.env.BENCH_CREATES ?? 5000);
 const CONCURRENCY = 50;
@@ -326,12 +327,7 @@ async function watchFanout(c: Cluster, pids: { apiserver: number; etcd: number }
 export async function main(): Promise<void> {
   process.env.MK8S_TEST_ROOT ??= '/tmp/mk8s-bench';
   const { stopAll } = await import('@mk8s/test');
-  // BENCH_PROFILE=<dir>: run the apiserver under `node --cpu-prof` (profile written there when it stops).
-  const profileDir = process.env.BENCH_PROFILE;
-  const main = require('path').join(REPO_ROOT, 'apiserver', 'dist', 'main.js');
-  const c = await cluster({
-    apiserver: { logFormat: 'json', command: profileDir ? [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, main] : undefined },
-  });
+  const c = await benchCluster();
   try {
     const pids = { apiserver: c.apiserver.pid, etcd: c.etcd.pid };
     const loadBefore = os.loadavg()[0];

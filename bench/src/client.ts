@@ -10,7 +10,8 @@
 // is not what is measured. Env: BENCH_CLIENT_OBJECTS (10000), BENCH_CLIENT_INFORMERS (100), BENCH_CLIENT_UPDATES (1000).
 import { Etcd3 } from 'etcd3';
 import { grpcClient, httpClient, KubeClient, resources, SharedInformer } from '@mk8s/apimachinery';
-import { cluster, stopAll } from '@mk8s/test';
+import { stopAll } from '@mk8s/test';
+import { benchCluster } from './cluster';
 
 const OBJECTS = Number(process.env.BENCH_CLIENT_OBJECTS ?? 10_000);
 const INFORMERS = Number(process.env.BENCH_CLIENT_INFORMERS ?? 100);
@@ -48,7 +49,7 @@ async function seed(kube: KubeClient, etcdEndpoint: string, ns: string, n: numbe
 }
 
 export async function main(): Promise<void> {
-  const c = await cluster();
+  const c = await benchCluster();
   const make = (side: Side, agent: string) => (side === 'grpc' ? grpcClient(c.apiserver.grpc, agent) : httpClient(c.apiserver.url, agent));
   const admin = make('grpc', 'bench-client');
   try {
