@@ -182,7 +182,8 @@ export class GrpcChannel {
     const session = http2.connect(t.url, {
       // Nagle off, as grpc-go and grpc-js do: a small message must not wait for the ACK of the one before
       createConnection: () => net.connect({ host: t.host, port: t.port, noDelay: true }),
-      settings: { enablePush: false, initialWindowSize: 4 * 1024 * 1024 },
+      // large frames: a 350 KB list page comes in a few DATA frames instead of 22 (16 KB is the default)
+      settings: { enablePush: false, initialWindowSize: 4 * 1024 * 1024, maxFrameSize: 1024 * 1024 },
       // Responses of tens of MB (a large range) must not trip node's per-session buffer cap.
       maxSessionMemory: 512,
     }) as Session;
