@@ -212,8 +212,9 @@ describe('10,000 objects, then a stream of changes from several writers', () => 
     }
     console.log(`informer e2e: synced ${SEED} in ${syncMs} ms (both), then ${ops} changes in ${elapsedS.toFixed(1)} s = ${rate.toFixed(0)}/s (target ${RATE}/s for ${SECONDS} s)`);
 
-    // the writers kept the pace asked (within 10 %: the schedule is fixed, a slower machine stretches the run)
-    expect(rate).toBeGreaterThanOrEqual(0.9 * RATE);
+    // the writers kept (most of) the pace asked: the schedule is fixed, so a machine that cannot keep up stretches
+    // the run; 80 % leaves room for a loaded CI machine (here: 1,000/s, 30.0 s, in every run)
+    expect(rate).toBeGreaterThanOrEqual(0.8 * RATE);
     for (const r of runs) {
       // nothing was missed, duplicated or reordered: per key, the informer's sequence is the writers' sequence
       expect(r.rec.tombstones).toHaveLength(0);
