@@ -8,9 +8,8 @@
 //             second) would carry the other's cost, which measures their order, not the transports.
 // The 10,000 are seeded straight into etcd (copies of one ConfigMap created through the apiserver), since seeding
 // is not what is measured. Env: BENCH_CLIENT_OBJECTS (10000), BENCH_CLIENT_INFORMERS (100), BENCH_CLIENT_UPDATES (1000).
-import { Etcd3 } from 'etcd3';
 import { grpcClient, httpClient, KubeClient, resources, SharedInformer } from '@mk8s/apimachinery';
-import { stopAll } from '@mk8s/test';
+import { seedConfigMapCopies, stopAll } from '@mk8s/test';
 import { benchCluster } from './cluster';
 
 const OBJECTS = Number(process.env.BENCH_CLIENT_OBJECTS ?? 10_000);
@@ -31,21 +30,7 @@ const quiet = () => undefined;
 
 async function seed(kube: KubeClient, etcdEndpoint: string, ns: string, n: number): Promise<void> {
   await kube.create(resources.configmaps, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seed-00000' }, data: { v: '0', pad: 'x'.repeat(200) } });
-  const etcd = new Etcd3({ hosts: etcdEndpoint });
-  try {
-    const template = JSON.parse((await etcd.get(`/registry/configmaps/${ns}/seed-00000`).string())!);
-    for (let start = 1; start < n; start += 128) {
-      const ops = [];
-      for (let i = start; i < Math.min(n, start + 128); i++) {
-        const name = `seed-${String(i).padStart(5, '0')}`;
-        const obj = { ...template, metadata: { ...template.metadata, name, uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` } };
-        ops.push({ request_put: { key: Buffer.from(`/registry/configmaps/${ns}/${name}`), value: Buffer.from(JSON.stringify(obj)) } });
-      }
-      await etcd.kv.txn({ compare: [], success: ops, failure: [] });
-    }
-  } finally {
-    etcd.close();
-  }
+  await seedConfigMapCopies(etcdEndpoint, ns, n);
 }
 
 export async function main(): Promise<void> {

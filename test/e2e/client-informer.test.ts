@@ -9,7 +9,7 @@
 // Env: MK8S_INFORMER_RATE (changes/s, default 1000), MK8S_INFORMER_SECONDS (default 30).
 import * as net from 'net';
 import { Etcd3 } from 'etcd3';
-import { Cluster, cluster } from '../src';
+import { Cluster, cluster, seedConfigMapCopies } from '../src';
 import {
   BackoffManager, DeletedFinalStateUnknown, grpcClient, httpClient, KubeClient, KubeObject, resources, SharedInformer,
 } from '@mk8s/apimachinery';
@@ -119,28 +119,10 @@ async function untilCacheIs(what: string, run: { inf: SharedInformer; rec: Recor
   }
 }
 
-/**
- * Seeds n ConfigMaps fast: one is created through the apiserver (so the stored form is exactly the apiserver's), the
- * rest are copies of its stored value written straight into etcd in 128-key transactions. The apiserver's watch
- * cache picks them up from etcd like any other write.
- */
+/** n ConfigMaps: one through the apiserver, the rest copied straight into etcd (seedConfigMapCopies). */
 async function seed(ns: string, n: number): Promise<void> {
   await client('grpc').create(resources.configmaps, ns, cm('seed-00000', '0'));
-  const etcd = new Etcd3({ hosts: c.etcd.endpoint });
-  try {
-    const template = JSON.parse((await etcd.get(`/registry/configmaps/${ns}/seed-00000`).string())!);
-    for (let start = 1; start < n; start += 128) {
-      const ops = [];
-      for (let i = start; i < Math.min(n, start + 128); i++) {
-        const name = `seed-${String(i).padStart(5, '0')}`;
-        const obj = { ...template, metadata: { ...template.metadata, name, uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` } };
-        ops.push({ request_put: { key: Buffer.from(`/registry/configmaps/${ns}/${name}`), value: Buffer.from(JSON.stringify(obj)) } });
-      }
-      await etcd.kv.txn({ compare: [], success: ops, failure: [] });
-    }
-  } finally {
-    etcd.close();
-  }
+  await seedConfigMapCopies(c.etcd.endpoint, ns, n);
 }
 
 describe('10,000 objects, then a stream of changes from several writers', () => {
