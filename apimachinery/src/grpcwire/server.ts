@@ -1,14 +1,14 @@
-// A small gRPC server written directly on node:http2 (h2c, no TLS): handlers registered by method path, unary and
-// server-streaming calls, request metadata, grpc-timeout, trailers-only responses for errors raised before any
-// message, keepalive PINGs on sessions the peer has gone quiet on, graceful and forced shutdown
-// (https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md). Per call: one object, stream listeners shared
-// by all calls (the call is found on the stream); per streamed message: one framed buffer and one stream write.
-import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+// A small gRPC server on our own HTTP/2 connection layer (h2/, h2c, no TLS): handlers registered by method path,
+// unary and server-streaming calls, request metadata, grpc-timeout, trailers-only responses for errors raised
+// before any message, keepalive PINGs on connections the peer has gone quiet on, graceful and forced shutdown
+// (https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md). Per call: one object; per streamed message:
+// one framed buffer (shareable between calls) and one socket write.
+import net, { AddressInfo } from 'node:net';
 import { MessageDecoder, MessageSink, frameMessage } from './framing';
+import { H2Connection, H2Stream, IncomingHeaders, encodeHeaders } from './h2/connection';
+import { H2Code, H2Error } from './h2/frames';
+import type { Header } from './h2/hpack';
 import { Code, GrpcError, GrpcMetadata, percentEncode, toMetadata } from './status';
-
-const { NGHTTP2_CANCEL } = http2.constants;
 
 export interface ServerOptions {
   /** A session that sent nothing (no new stream, no PING) for this long is sent a PING. 0 = never. Default 20 s. */
@@ -25,8 +25,8 @@ export interface ServerOptions {
 export interface ServerCall {
   /** The method path, e.g. /mk8s.v1.Kube/Get. */
   readonly path: string;
-  /** The request's header block as node parsed it. */
-  readonly headers: http2.IncomingHttpHeaders;
+  /** The request's headers (a repeated name gives an array). */
+  readonly headers: IncomingHeaders;
   /** Request metadata: transport headers dropped, `-bin` values decoded (computed on first use). */
   readonly metadata: GrpcMetadata;
   /** The user-agent header ('' when absent). */
@@ -60,17 +60,11 @@ export type ServerStreamHandler = (request: Buffer, call: ServerStream) => void;
 
 type Method = { kind: 'unary'; handler: UnaryHandler } | { kind: 'stream'; handler: ServerStreamHandler };
 
-const CALL = Symbol('grpcwire.servercall');
-const KEEPALIVE = Symbol('grpcwire.keepalive');
-type Stream = http2.ServerHttp2Stream & { [CALL]?: Call };
 interface Keepalive { heard: boolean; timer?: NodeJS.Timeout; waiting?: NodeJS.Timeout }
-type Session = http2.ServerHttp2Session & { [KEEPALIVE]?: Keepalive };
 
-// node copies header objects given to respond()/sendTrailers(), so these are shared by all calls
-const RESPONSE_HEADERS: http2.OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' };
-const OK_TRAILERS: http2.OutgoingHttpHeaders = { 'grpc-status': '0' };
-const WAIT_FOR_TRAILERS = { waitForTrailers: true };
-const END_STREAM = { endStream: true };
+// header blocks every call shares, encoded once
+const RESPONSE_HEADERS = encodeHeaders([[':status', '200'], ['content-type', 'application/grpc'], ['grpc-accept-encoding', 'identity']]);
+const OK_TRAILERS = encodeHeaders([['grpc-status', '0']]);
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** grpc-timeout ("100m", "5S", ...) in ms; undefined when absent, NaN when malformed. */
@@ -90,20 +84,21 @@ export function parseGrpcTimeout(value: string | string[] | undefined): number |
 }
 
 /** Metadata as header values: Buffers (for `-bin` keys) base64 without padding, as the spec asks senders to. */
-function metadataHeaders(into: http2.OutgoingHttpHeaders, md: GrpcMetadata): void {
+function metadataHeaders(into: Header[], md: GrpcMetadata): void {
   for (const k of Object.keys(md)) {
     if (k === 'grpc-status' || k === 'grpc-message' || k.startsWith(':')) continue;
     const v = md[k];
-    into[k] = Buffer.isBuffer(v) ? v.toString('base64').replace(/=+$/, '') : v;
+    into.push([k.toLowerCase(), Buffer.isBuffer(v) ? v.toString('base64').replace(/=+$/, '') : v]);
   }
 }
 
-function statusHeaders(err: GrpcError, trailersOnly: boolean): http2.OutgoingHttpHeaders {
-  const h: http2.OutgoingHttpHeaders = trailersOnly ? { ':status': 200, 'content-type': 'application/grpc' } : {};
+/** The status as a header block; throws when metadata cannot go in a header block. */
+function statusHeaders(err: GrpcError, trailersOnly: boolean): Buffer {
+  const h: Header[] = trailersOnly ? [[':status', '200'], ['content-type', 'application/grpc']] : [];
   metadataHeaders(h, err.metadata);
-  h['grpc-status'] = String(err.code);
-  if (err.details) h['grpc-message'] = percentEncode(err.details);
-  return h;
+  h.push(['grpc-status', String(err.code)]);
+  if (err.details) h.push(['grpc-message', percentEncode(err.details)]);
+  return encodeHeaders(h);
 }
 
 const asGrpcError = (e: unknown): GrpcError =>
@@ -115,19 +110,16 @@ class Call implements ServerStream, MessageSink {
   private requestError?: GrpcError;
   private decoder?: MessageDecoder;
   private headersSent = false;
-  /** The status the 'wantTrailers' listener sends. */
-  trailers: http2.OutgoingHttpHeaders = OK_TRAILERS;
   /** The handler ended the call (or the server did, with a status). */
   done = false;
   cancelled = false;
   private cancelCbs?: (() => void)[];
-  drainCb?: () => void;
   deadline: number | undefined;
   private timer?: NodeJS.Timeout;
   private md?: GrpcMetadata;
 
-  constructor(readonly server: GrpcServer, readonly stream: Stream, readonly path: string,
-              readonly headers: http2.IncomingHttpHeaders, readonly method: Method) {}
+  constructor(readonly server: GrpcServer, readonly stream: H2Stream, readonly path: string,
+              readonly headers: IncomingHeaders, readonly method: Method) {}
 
   get metadata(): GrpcMetadata { return (this.md ??= toMetadata(this.headers)); }
   get userAgent(): string { const ua = this.headers['user-agent']; return typeof ua === 'string' ? ua : ''; }
@@ -183,15 +175,16 @@ class Call implements ServerStream, MessageSink {
     if (!Buffer.isBuffer(b)) { this.fail(new GrpcError(Code.INTERNAL, `${this.path}: the handler returned no message`)); return; }
     if (!this.sendHeaders()) return;
     this.finish();
-    this.stream.end(frameMessage(b));
+    this.stream.write(frameMessage(b));
+    this.stream.end(OK_TRAILERS);
   }
 
   private sendHeaders(): boolean {
     if (this.headersSent) return true;
     const s = this.stream;
-    if (s.destroyed || s.closed) return false;
+    if (s.closed) return false;
     this.headersSent = true;
-    s.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
+    s.respond(RESPONSE_HEADERS);
     return true;
   }
 
@@ -203,8 +196,7 @@ class Call implements ServerStream, MessageSink {
   }
 
   onDrain(cb: () => void): void {
-    if (!this.drainCb) this.stream.on('drain', onStreamDrain);
-    this.drainCb = cb;
+    this.stream.ondrain = cb;
   }
 
   onCancel(cb: () => void): void {
@@ -216,28 +208,22 @@ class Call implements ServerStream, MessageSink {
     if (this.done || this.cancelled) return;
     if (!this.sendHeaders()) return;
     this.finish();
-    this.stream.end();
+    this.stream.end(OK_TRAILERS);
   }
 
   fail(err: GrpcError): void {
     if (this.done || this.cancelled) return;
     const s = this.stream;
     this.finish();
-    if (s.destroyed || s.closed) return;
-    try {
-      if (!this.headersSent) {
-        this.headersSent = true;
-        s.respond(statusHeaders(err, true), END_STREAM);
-      } else {
-        this.trailers = statusHeaders(err, false);
-        s.end();
-      }
-    } catch {
-      // metadata node will not put in a header block: the status alone still goes out
-      const bare = new GrpcError(err.code, err.details);
-      if (!s.headersSent) s.respond(statusHeaders(bare, true), END_STREAM);
-      else { this.trailers = statusHeaders(bare, false); if (!s.writableEnded) s.end(); }
+    if (s.closed) return;
+    const trailersOnly = !this.headersSent;
+    this.headersSent = true;
+    let block: Buffer;
+    try { block = statusHeaders(err, trailersOnly); } catch {
+      // metadata that cannot go in a header block: the status alone still goes out
+      block = statusHeaders(new GrpcError(err.code, err.details), trailersOnly);
     }
+    if (trailersOnly) s.respondAndEnd(block); else s.end(block);
   }
 
   private finish(): void {
@@ -270,40 +256,24 @@ class Call implements ServerStream, MessageSink {
 function onDeadline(call: Call): void {
   call.abort(new GrpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded'));
 }
-function onStreamData(this: Stream, chunk: Buffer): void { this[CALL]!.gotData(chunk); }
-function onStreamEnd(this: Stream): void { this[CALL]!.gotEnd(); }
-function onStreamClose(this: Stream): void { this[CALL]!.closed(); }
-function onStreamDrain(this: Stream): void { this[CALL]!.drainCb?.(); }
-function onWantTrailers(this: Stream): void {
-  const c = this[CALL]!;
-  try { this.sendTrailers(c.trailers); } catch { this.close(NGHTTP2_CANCEL); }
-}
-function ignoreError(): void { /* the stream's 'close' follows and tells the call */ }
 
 export class GrpcServer {
   private readonly methods = new Map<string, Method>();
-  private readonly http: http2.Http2Server;
-  private readonly sessions = new Set<Session>();
+  private readonly net: net.Server;
+  private readonly conns = new Map<H2Connection, Keepalive>();
   private readonly calls = new Set<Call>();
   private shuttingDown = false;
   private readonly keepaliveTimeMs: number;
   private readonly keepaliveTimeoutMs: number;
+  private readonly maxConcurrentStreams: number;
   readonly maxReceiveMessageBytes: number;
 
   constructor(opts: ServerOptions = {}) {
     this.keepaliveTimeMs = opts.keepaliveTimeMs ?? 20_000;
     this.keepaliveTimeoutMs = opts.keepaliveTimeoutMs ?? 10_000;
     this.maxReceiveMessageBytes = opts.maxReceiveMessageBytes ?? 4 * 1024 * 1024;
-    this.http = http2.createServer({
-      settings: { maxConcurrentStreams: opts.maxConcurrentStreams ?? 10_000, initialWindowSize: 1024 * 1024, enablePush: false },
-      // many watch streams with data queued behind slow readers must not trip node's per-session memory cap
-      maxSessionMemory: 256,
-    });
-    // Nagle off before HTTP/2 takes the socket over (its proxy refuses setNoDelay later): a watch event must not
-    // wait for the ACK of the one before
-    this.http.on('connection', (sock: import('node:net').Socket) => sock.setNoDelay(true));
-    this.http.on('session', s => this.addSession(s as Session));
-    this.http.on('stream', (s, h) => this.onStream(s as Stream, h));
+    this.maxConcurrentStreams = opts.maxConcurrentStreams ?? 10_000;
+    this.net = net.createServer(sock => this.addConnection(sock));
   }
 
   /** Registers a unary method under its path ('/package.Service/Method'). */
@@ -323,121 +293,107 @@ export class GrpcServer {
   listen(port: number, host = '127.0.0.1'): Promise<number> {
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e);
-      this.http.once('error', onError);
-      this.http.listen(port, host, () => {
-        this.http.off('error', onError);
-        resolve((this.http.address() as AddressInfo).port);
+      this.net.once('error', onError);
+      this.net.listen(port, host, () => {
+        this.net.off('error', onError);
+        resolve((this.net.address() as AddressInfo).port);
       });
     });
   }
 
-  get port(): number { return (this.http.address() as AddressInfo | null)?.port ?? 0; }
+  get port(): number { return (this.net.address() as AddressInfo | null)?.port ?? 0; }
 
   /** Open calls (unary and streaming), for tests and metrics. */
   get openCalls(): number { return this.calls.size; }
 
   /**
    * Stops accepting connections and streams (GOAWAY), lets open unary calls finish, ends streaming calls with
-   * status OK (their handlers are told through onCancel), and resolves when every session has closed. After
+   * status OK (their handlers are told through onCancel), and resolves when every connection has closed. After
    * `graceMs` what is still open is closed by force.
    */
   shutdown(graceMs = 10_000): Promise<void> {
     this.shuttingDown = true;
-    const closed = new Promise<void>(resolve => this.http.close(() => resolve()));
+    const closed = new Promise<void>(resolve => this.net.close(() => resolve()));
     for (const c of [...this.calls]) if (c.method.kind === 'stream') c.abort(null);
-    for (const s of this.sessions) if (!s.closed && !s.destroyed) s.close();
+    for (const conn of this.conns.keys()) conn.close();
     const timer = setTimeout(() => this.forceClose(), graceMs);
     timer.unref();
     return closed.then(() => clearTimeout(timer));
   }
 
-  /** Closes every session now; open calls are cancelled. */
+  /** Closes every connection now; open calls are cancelled. */
   forceClose(): void {
     this.shuttingDown = true;
-    if (this.http.listening) this.http.close();
-    for (const s of this.sessions) s.destroy();
+    if (this.net.listening) this.net.close();
+    for (const conn of [...this.conns.keys()]) conn.destroy();
     for (const c of [...this.calls]) c.cancel();
   }
 
   /** @internal */
   callEnded(c: Call): void { this.calls.delete(c); }
 
-  private addSession(s: Session): void {
-    if (this.shuttingDown) { s.destroy(); return; }
-    this.sessions.add(s);
-    s.on('error', ignoreError);
-    try { s.setLocalWindowSize(16 * 1024 * 1024); } catch { /* keep the default window */ }
+  private addConnection(sock: net.Socket): void {
+    if (this.shuttingDown) { sock.destroy(); return; }
+    const ka: Keepalive = { heard: true };
+    const conn = new H2Connection(sock, {
+      maxConcurrentStreams: this.maxConcurrentStreams,
+      streamWindow: 1024 * 1024,
+      connectionWindow: 16 * 1024 * 1024,
+      maxFrameSize: 1024 * 1024,
+      maxHeaderBlockBytes: 256 * 1024,
+      onStream: (s) => this.onStream(s),
+      onHeard: () => { ka.heard = true; },
+      onClose: (c) => {
+        this.conns.delete(c);
+        clearInterval(ka.timer);
+        clearTimeout(ka.waiting);
+      },
+    });
+    if (conn.destroyed) return;
+    this.conns.set(conn, ka);
     if (this.keepaliveTimeMs > 0) {
-      const ka: Keepalive = { heard: true };
-      s[KEEPALIVE] = ka;
-      ka.timer = setInterval(() => this.keepalive(s, ka), this.keepaliveTimeMs);
+      ka.timer = setInterval(() => this.keepalive(conn, ka), this.keepaliveTimeMs);
       ka.timer.unref();
-      s.on('ping', () => { ka.heard = true; });
-      s.on('stream', () => { ka.heard = true; });
     }
-    s.on('close', () => {
-      this.sessions.delete(s);
-      const ka = s[KEEPALIVE];
-      if (ka) { clearInterval(ka.timer); clearTimeout(ka.waiting); }
+  }
+
+  /** A PING when the peer has been silent for a whole interval; no answer in time closes the connection. */
+  private keepalive(conn: H2Connection, ka: Keepalive): void {
+    if (conn.destroyed) return;
+    if (ka.heard) { ka.heard = false; return; }
+    if (ka.waiting) return;
+    ka.waiting = setTimeout(() => conn.destroy(new H2Error(H2Code.NO_ERROR, 'keepalive ping not answered')), this.keepaliveTimeoutMs);
+    ka.waiting.unref();
+    conn.ping((err) => {
+      clearTimeout(ka.waiting);
+      ka.waiting = undefined;
+      if (err) conn.destroy(); else ka.heard = true;
     });
   }
 
-  /** A PING when the peer has been silent for a whole interval; no answer in time closes the session. */
-  private keepalive(s: Session, ka: Keepalive): void {
-    if (s.destroyed || s.closed) return;
-    if (ka.heard) { ka.heard = false; return; }
-    if (ka.waiting) return;
-    ka.waiting = setTimeout(() => s.destroy(new Error('keepalive ping not answered')), this.keepaliveTimeoutMs);
-    ka.waiting.unref();
-    try {
-      s.ping((err) => {
-        clearTimeout(ka.waiting);
-        ka.waiting = undefined;
-        if (err) s.destroy(err); else ka.heard = true;
-      });
-    } catch (e) {
-      clearTimeout(ka.waiting);
-      ka.waiting = undefined;
-      s.destroy(e as Error);
-    }
-  }
-
-  private onStream(stream: Stream, headers: http2.IncomingHttpHeaders): void {
-    stream.on('error', ignoreError);
-    const path = headers[':path'] ?? '';
+  private onStream(stream: H2Stream): void {
+    const headers = stream.headers;
+    const path = headers[':path'];
     const ct = headers['content-type'];
-    if (headers[':method'] !== 'POST') {
-      respondHttp(stream, 405);
-      return;
-    }
-    if (typeof ct !== 'string' || !ct.startsWith('application/grpc')) {
-      respondHttp(stream, 415);
-      return;
-    }
-    const method = this.methods.get(path);
+    if (headers[':method'] !== 'POST') { respondHttp(stream, 405); return; }
+    if (typeof ct !== 'string' || !ct.startsWith('application/grpc')) { respondHttp(stream, 415); return; }
+    const method = typeof path === 'string' ? this.methods.get(path) : undefined;
     const enc = headers['grpc-encoding'];
-    const early = !method ? new GrpcError(Code.UNIMPLEMENTED, `unknown method ${path}`)
+    const early = !method ? new GrpcError(Code.UNIMPLEMENTED, `unknown method ${String(path)}`)
       : this.shuttingDown ? new GrpcError(Code.UNAVAILABLE, 'server is shutting down')
         : enc !== undefined && enc !== 'identity' ? new GrpcError(Code.UNIMPLEMENTED, `message encoding ${String(enc)} is not supported (identity only)`, { 'grpc-accept-encoding': 'identity' })
           : undefined;
-    if (early) {
-      stream.respond(statusHeaders(early, true), END_STREAM);
-      stream.resume();
-      return;
-    }
-    const call = new Call(this, stream, path, headers, method!);
-    stream[CALL] = call;
+    if (early) { stream.respondAndEnd(statusHeaders(early, true)); return; }
+    const call = new Call(this, stream, path as string, headers, method!);
     this.calls.add(call);
-    stream.on('data', onStreamData);
-    stream.on('end', onStreamEnd);
-    stream.on('close', onStreamClose);
-    stream.on('wantTrailers', onWantTrailers);
+    stream.ondata = (chunk) => call.gotData(chunk);
+    stream.onend = () => call.gotEnd();
+    stream.onclose = () => call.closed();
     call.armDeadline();
   }
 }
 
 /** A plain HTTP answer for a request that is not gRPC at all. */
-function respondHttp(stream: Stream, status: number): void {
-  stream.respond({ ':status': status }, END_STREAM);
-  stream.resume();
+function respondHttp(stream: H2Stream, status: number): void {
+  stream.respondAndEnd(encodeHeaders([[':status', String(status)]]));
 }

@@ -1,0 +1,43 @@
+// HTTP/2 frame constants and a frame-header writer (RFC 9113 §4, §6, §7).
+
+export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+export const FRAME_HEADER_BYTES = 9;
+
+// plain numbers, not const enums: jest transpiles each file alone (isolatedModules)
+export const DATA = 0, HEADERS = 1, PRIORITY = 2, RST_STREAM = 3, SETTINGS = 4, PUSH_PROMISE = 5, PING = 6, GOAWAY = 7,
+  WINDOW_UPDATE = 8, CONTINUATION = 9;
+export const END_STREAM = 0x1, ACK = 0x1, END_HEADERS = 0x4, PADDED = 0x8, PRIORITY_FLAG = 0x20;
+export const SETTINGS_HEADER_TABLE_SIZE = 1, SETTINGS_ENABLE_PUSH = 2, SETTINGS_MAX_CONCURRENT_STREAMS = 3,
+  SETTINGS_INITIAL_WINDOW_SIZE = 4, SETTINGS_MAX_FRAME_SIZE = 5, SETTINGS_MAX_HEADER_LIST_SIZE = 6;
+
+/** Error codes (RFC 9113 §7). */
+export const H2Code = {
+  NO_ERROR: 0, PROTOCOL_ERROR: 1, INTERNAL_ERROR: 2, FLOW_CONTROL_ERROR: 3, SETTINGS_TIMEOUT: 4, STREAM_CLOSED: 5,
+  FRAME_SIZE_ERROR: 6, REFUSED_STREAM: 7, CANCEL: 8, COMPRESSION_ERROR: 9, CONNECT_ERROR: 10, ENHANCE_YOUR_CALM: 11,
+  INADEQUATE_SECURITY: 12, HTTP_1_1_REQUIRED: 13,
+} as const;
+
+export const DEFAULT_WINDOW = 65_535;
+export const MAX_WINDOW = 2 ** 31 - 1;
+export const DEFAULT_MAX_FRAME = 16_384;
+export const MAX_FRAME_LIMIT = 2 ** 24 - 1;
+
+export function writeFrameHeader(b: Buffer, at: number, length: number, type: number, flags: number, stream: number): void {
+  b[at] = length >>> 16; b[at + 1] = (length >>> 8) & 0xff; b[at + 2] = length & 0xff;
+  b[at + 3] = type; b[at + 4] = flags;
+  b.writeUInt32BE(stream >>> 0, at + 5);
+}
+
+/** A whole frame with its payload, in one buffer. */
+export function frame(type: number, flags: number, stream: number, payload?: Buffer): Buffer {
+  const n = payload?.length ?? 0;
+  const b = Buffer.allocUnsafe(FRAME_HEADER_BYTES + n);
+  writeFrameHeader(b, 0, n, type, flags, stream);
+  if (payload) payload.copy(b, FRAME_HEADER_BYTES);
+  return b;
+}
+
+/** A connection or stream error: the code goes out in GOAWAY or RST_STREAM. */
+export class H2Error extends Error {
+  constructor(readonly code: number, message: string) { super(message); }
+}
