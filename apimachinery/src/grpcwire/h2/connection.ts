@@ -11,8 +11,8 @@ import {
   ACK, CONTINUATION, DATA, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, END_HEADERS, END_STREAM, FRAME_HEADER_BYTES, GOAWAY,
   H2Code, H2Error, HEADERS, MAX_FRAME_LIMIT, MAX_WINDOW, PADDED, PING, PREFACE, PRIORITY, PRIORITY_FLAG, PUSH_PROMISE,
   RST_STREAM, SETTINGS, SETTINGS_ENABLE_PUSH, SETTINGS_HEADER_TABLE_SIZE, SETTINGS_INITIAL_WINDOW_SIZE,
-  SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_MAX_FRAME_SIZE, SETTINGS_MAX_HEADER_LIST_SIZE, WINDOW_UPDATE, frame,
-  writeFrameHeader,
+  SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_MAX_FRAME_SIZE, SETTINGS_MAX_HEADER_LIST_SIZE, WINDOW_UPDATE, FrameReader,
+  frame, writeFrameHeader,
 } from './frames';
 import { Header, HpackDecoder, HpackEncoder, HpackError } from './hpack';
 
@@ -124,7 +124,8 @@ export class H2Connection {
   private readonly streams = new Map<number, H2Stream>();
   private readonly decoder = new HpackDecoder();
   private readonly opts: ConnectionOptions;
-  private inbuf?: Buffer;
+  private readonly reader: FrameReader;
+  private preface?: Buffer;
   private prefaceSeen = false;
   private settingsSeen = false;
   /** The stream whose header block is open (CONTINUATION expected), and what it has so far. */
@@ -151,6 +152,7 @@ export class H2Connection {
 
   constructor(readonly socket: Socket, opts: ConnectionOptions) {
     this.opts = opts;
+    this.reader = new FrameReader(opts.maxFrameSize);
     socket.setNoDelay(true);
     socket.on('data', (b: Buffer) => this.onData(b));
     socket.on('drain', () => this.onSocketDrain());
@@ -359,38 +361,32 @@ export class H2Connection {
 
   private onData(chunk: Buffer): void {
     if (this.destroyed) return;
-    let b = this.inbuf ? Buffer.concat([this.inbuf, chunk]) : chunk;
-    this.inbuf = undefined;
-    let at = 0;
     try {
       if (!this.prefaceSeen) {
+        const b = this.preface ? Buffer.concat([this.preface, chunk]) : chunk;
         const n = Math.min(b.length, PREFACE.length);
         if (b.compare(PREFACE, 0, n, 0, n) !== 0) throw new H2Error(H2Code.PROTOCOL_ERROR, 'not an HTTP/2 connection preface');
-        if (b.length < PREFACE.length) { this.inbuf = b; return; }
+        if (b.length < PREFACE.length) { this.preface = b; return; }
         this.prefaceSeen = true;
-        at = PREFACE.length;
+        this.preface = undefined;
+        chunk = b.subarray(PREFACE.length);
       }
-      while (b.length - at >= FRAME_HEADER_BYTES) {
-        const len = (b[at] << 16) | (b[at + 1] << 8) | b[at + 2];
-        if (len > this.opts.maxFrameSize) throw new H2Error(H2Code.FRAME_SIZE_ERROR, `frame of ${len} bytes is larger than ${this.opts.maxFrameSize}`);
-        if (b.length - at < FRAME_HEADER_BYTES + len) break;
-        const type = b[at + 3], flags = b[at + 4], id = b.readUInt32BE(at + 5) & 0x7fffffff;
-        const payload = b.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + len);
-        at += FRAME_HEADER_BYTES + len;
-        this.onFrame(type, flags, id, payload);
-        if (this.destroyed) return;
-      }
+      this.reader.push(chunk, this.onFrame);
     } catch (e) {
       const err = e instanceof H2Error ? e : e instanceof HpackError ? new H2Error(H2Code.COMPRESSION_ERROR, e.message)
         : new H2Error(H2Code.INTERNAL_ERROR, (e as Error)?.message ?? String(e));
       this.destroy(err);
       return;
     }
-    if (at < b.length) this.inbuf = at === 0 ? b : Buffer.from(b.subarray(at));
-    this.grantWindows();
+    if (!this.destroyed) this.grantWindows();
   }
 
-  private onFrame(type: number, flags: number, id: number, p: Buffer): void {
+  private readonly onFrame = (type: number, flags: number, id: number, p: Buffer): boolean => {
+    this.frame(type, flags, id, p);
+    return !this.destroyed;
+  };
+
+  private frame(type: number, flags: number, id: number, p: Buffer): void {
     if (!this.settingsSeen && type !== SETTINGS) throw new H2Error(H2Code.PROTOCOL_ERROR, 'the first frame must be SETTINGS');
     if (this.headerBlock && type !== CONTINUATION) throw new H2Error(H2Code.PROTOCOL_ERROR, 'a header block was interrupted by another frame');
     switch (type) {

@@ -41,3 +41,54 @@ export function frame(type: number, flags: number, stream: number, payload?: Buf
 export class H2Error extends Error {
   constructor(readonly code: number, message: string) { super(message); }
 }
+
+/**
+ * Cuts a byte stream into frames. Chunks are kept as they come until a whole frame is there, so a large frame
+ * arriving in many reads is joined once, not once per read.
+ */
+export class FrameReader {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  constructor(private readonly maxFrameSize: number) {}
+
+  /** Calls onFrame for every whole frame in what has arrived; throws H2Error(FRAME_SIZE_ERROR) past the limit. */
+  push(chunk: Buffer, onFrame: (type: number, flags: number, stream: number, payload: Buffer) => boolean | void): void {
+    let b: Buffer;
+    if (this.bytes === 0) b = chunk;
+    else {
+      this.parts.push(chunk);
+      this.bytes += chunk.length;
+      if (this.bytes < this.needed()) return;
+      b = Buffer.concat(this.parts, this.bytes);
+      this.parts = [];
+      this.bytes = 0;
+    }
+    let at = 0;
+    while (b.length - at >= FRAME_HEADER_BYTES) {
+      const len = (b[at] << 16) | (b[at + 1] << 8) | b[at + 2];
+      if (len > this.maxFrameSize) throw new H2Error(H2Code.FRAME_SIZE_ERROR, `frame of ${len} bytes is larger than ${this.maxFrameSize}`);
+      if (b.length - at < FRAME_HEADER_BYTES + len) break;
+      const type = b[at + 3], flags = b[at + 4], id = b.readUInt32BE(at + 5) & 0x7fffffff;
+      const payload = b.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + len);
+      at += FRAME_HEADER_BYTES + len;
+      // false: stop here (the connection is gone)
+      if (onFrame(type, flags, id, payload) === false) return;
+    }
+    if (at < b.length) {
+      // a small tail is copied so the big chunk it came in is not kept alive
+      const rest = b.subarray(at);
+      this.parts = [rest.length < 4096 ? Buffer.from(rest) : rest];
+      this.bytes = rest.length;
+    }
+  }
+
+  /** Bytes the first held frame needs in all (its header, when known; else just a header). */
+  private needed(): number {
+    const first = this.parts[0];
+    if (this.bytes < FRAME_HEADER_BYTES) return FRAME_HEADER_BYTES;
+    const h = first.length >= 3 ? first : Buffer.concat(this.parts, 3);
+    const len = (h[0] << 16) | (h[1] << 8) | h[2];
+    // an oversized frame is refused as soon as its header is here, not after it has been buffered
+    return len > this.maxFrameSize ? FRAME_HEADER_BYTES : FRAME_HEADER_BYTES + len;
+  }
+}
