@@ -1,14 +1,13 @@
-// A gRPC client channel written directly on node:http2: one HTTP/2 session per target, connected on first use
+// A gRPC client channel on our own HTTP/2 client connection (h2/client.ts): one connection per target, connected on first use
 // and replaced after it closes, errs or is sent GOAWAY; calls go round-robin over connected targets and fail
 // over to the next target while a connection cannot be made. Keepalive PINGs (while calls are open) tear down
 // a session whose peer stopped answering. Per call: one stream, listeners shared by all calls (the call is
 // found on the stream), one timer for the deadline.
-import http2 from 'node:http2';
-import net from 'node:net';
+import { H2ClientConnection, H2ClientStream, ResponseHeaders } from './h2/client';
+import { H2Code, H2Error } from './h2/frames';
+import type { Header } from './h2/hpack';
 import { MESSAGE_HEADER_BYTES, MessageDecoder, MessageSink, frameMessage, writeMessageHeader } from './framing';
 import { Code, GrpcError, GrpcMetadata, statusFromHeaders, statusFromHttp, statusFromRstCode } from './status';
-
-const { NGHTTP2_CANCEL } = http2.constants;
 
 export interface ChannelOptions {
   /** PING interval while calls are open (0 = no keepalive). Default 10 s. */
@@ -39,11 +38,10 @@ export interface StreamHandler extends MessageSink {
   onEnd(error: GrpcError | null): void;
 }
 
-const CALL = Symbol('grpcwire.call');
 const ACTIVE = Symbol('grpcwire.active');
-type Stream = http2.ClientHttp2Stream & { [CALL]?: Call };
-/** A session with its count of open calls (keepalive pings only while there are some). */
-type Session = http2.ClientHttp2Session & { [ACTIVE]: number };
+type Stream = H2ClientStream & { owner?: Call };
+/** A connection with its count of open calls (keepalive pings only while there are some). */
+type Session = H2ClientConnection & { [ACTIVE]: number };
 const COPY_LIMIT = 64 * 1024;
 
 /** A target's connection state. */
@@ -179,56 +177,51 @@ export class GrpcChannel {
   }
 
   private connect(t: Target): void {
-    const session = http2.connect(t.url, {
-      // Nagle off, as grpc-go and grpc-js do: a small message must not wait for the ACK of the one before
-      createConnection: () => net.connect({ host: t.host, port: t.port, noDelay: true }),
-      // large frames: a 350 KB list page comes in a few DATA frames instead of 22 (16 KB is the default)
-      settings: { enablePush: false, initialWindowSize: 4 * 1024 * 1024, maxFrameSize: 1024 * 1024 },
-      // Responses of tens of MB (a large range) must not trip node's per-session buffer cap.
-      maxSessionMemory: 512,
+    let connectError: Error | undefined;
+    let pingTimer: NodeJS.Timeout | undefined;
+    // large frames: a 350 KB list page comes in a few DATA frames instead of 22 (16 KB is the default)
+    const session = new H2ClientConnection({
+      host: t.host, port: t.port, streamWindow: 4 * 1024 * 1024, connectionWindow: 64 * 1024 * 1024, maxFrameSize: 1024 * 1024,
+      onConnect: () => {
+        clearTimeout(connectTimer);
+        if (t.session !== session) return;
+        t.ready = true;
+        t.failures = 0;
+        if (this.keepaliveTimeMs > 0) {
+          pingTimer = setInterval(() => this.ping(t, session), this.keepaliveTimeMs);
+          pingTimer.unref();
+        }
+        const pending = t.pending;
+        t.pending = [];
+        for (const c of pending) c.start(t, session);
+      },
+      // No new streams on a connection the server is draining; open ones finish on it.
+      onGoaway: () => { this.detach(t, session); },
+      onClose: (err) => {
+        connectError = err;
+        clearTimeout(connectTimer);
+        if (pingTimer) clearInterval(pingTimer);
+        const wasReady = t.session === session && t.ready;
+        if (!this.detach(t, session)) return;
+        if (!wasReady) {
+          t.failures++;
+          t.retryAt = Date.now() + Math.min(100 * 2 ** (t.failures - 1), this.maxBackoffMs);
+          const pending = t.pending;
+          t.pending = [];
+          const reason = connectError?.message ?? 'connection closed before it was established';
+          for (const c of pending) {
+            c.lastConnectError = `${t.authority}: ${reason}`;
+            (c.tried ??= []).push(t);
+            if (!c.done) this.dispatch(c);
+          }
+        }
+      },
     }) as Session;
     session[ACTIVE] = 0;
     t.session = session;
     t.ready = false;
-    let connectError: Error | undefined;
-    let pingTimer: NodeJS.Timeout | undefined;
     const connectTimer = setTimeout(() => session.destroy(new Error(`connect to ${t.authority} timed out after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
     connectTimer.unref();
-    session.on('connect', () => {
-      clearTimeout(connectTimer);
-      if (t.session !== session) return;
-      t.ready = true;
-      t.failures = 0;
-      try { session.setLocalWindowSize(64 * 1024 * 1024); } catch { /* older peers: keep the default */ }
-      if (this.keepaliveTimeMs > 0) {
-        pingTimer = setInterval(() => this.ping(t, session), this.keepaliveTimeMs);
-        pingTimer.unref();
-      }
-      const pending = t.pending;
-      t.pending = [];
-      for (const c of pending) c.start(t, session);
-    });
-    session.on('error', (err: Error) => { connectError = err; });
-    // No new streams on a session the server is draining; open ones finish on it.
-    session.on('goaway', () => this.detach(t, session));
-    session.on('close', () => {
-      clearTimeout(connectTimer);
-      if (pingTimer) clearInterval(pingTimer);
-      const wasReady = t.session === session && t.ready;
-      if (!this.detach(t, session)) return;
-      if (!wasReady) {
-        t.failures++;
-        t.retryAt = Date.now() + Math.min(100 * 2 ** (t.failures - 1), this.maxBackoffMs);
-        const pending = t.pending;
-        t.pending = [];
-        const reason = connectError?.message ?? 'connection closed before it was established';
-        for (const c of pending) {
-          c.lastConnectError = `${t.authority}: ${reason}`;
-          (c.tried ??= []).push(t);
-          if (!c.done) this.dispatch(c);
-        }
-      }
-    });
   }
 
   /** @internal A session that refused a new stream is not offered again. */
@@ -246,20 +239,18 @@ export class GrpcChannel {
     if (t.session !== session || session[ACTIVE] === 0 || session.destroyed) return;
     const timer = setTimeout(() => session.destroy(new Error(`keepalive ping to ${t.authority} not answered within ${this.keepaliveTimeoutMs} ms`)), this.keepaliveTimeoutMs);
     timer.unref();
-    try {
-      session.ping(() => clearTimeout(timer));
-    } catch { clearTimeout(timer); }
+    session.ping(() => clearTimeout(timer));
   }
 
   /** @internal Request headers for a call. */
-  headers(t: Target, call: Call): http2.OutgoingHttpHeaders {
-    const h: http2.OutgoingHttpHeaders = {
-      ':method': 'POST', ':scheme': 'http', ':authority': t.authority, ':path': call.path,
-      'content-type': 'application/grpc', te: 'trailers', 'user-agent': this.userAgent,
-    };
-    if (call.deadline !== undefined) h['grpc-timeout'] = grpcTimeout(call.deadline - Date.now());
+  headers(t: Target, call: Call): Header[] {
+    const h: Header[] = [
+      [':method', 'POST'], [':scheme', 'http'], [':authority', t.authority], [':path', call.path],
+      ['content-type', 'application/grpc'], ['te', 'trailers'], ['user-agent', this.userAgent],
+    ];
+    if (call.deadline !== undefined) h.push(['grpc-timeout', grpcTimeout(call.deadline - Date.now())]);
     const md = call.opts.metadata;
-    if (md) for (const k of Object.keys(md)) { const v = md[k]; h[k] = Buffer.isBuffer(v) ? v.toString('base64') : v; }
+    if (md) for (const k of Object.keys(md)) { const v = md[k]; h.push([k.toLowerCase(), Buffer.isBuffer(v) ? v.toString('base64') : String(v)]); }
     return h;
   }
 }
@@ -303,9 +294,13 @@ class Call implements GrpcCall, MessageSink {
   private restarts = 0;
   /** The single request message, framed unless `rawRequest` (a large one: its prefix goes out separately). */
   private request?: Buffer;
+  /** The request as sent, kept while a stream the server did not process may be sent again. */
+  private sentRequest?: Buffer;
   private rawRequest = false;
   /** Messages written before the stream exists. */
   private queued?: Buffer[];
+  /** A message went out on the stream (a bidi call that wrote cannot be replayed). */
+  private wrote = false;
   halfClosed = false;
   done = false;
   deadline?: number;
@@ -315,7 +310,7 @@ class Call implements GrpcCall, MessageSink {
   private decoder: MessageDecoder;
   private response?: Buffer;
   private status?: GrpcError | null;
-  private streamError?: Error & { code?: string };
+  private responded = false;
   private cancelled = false;
 
   constructor(private readonly channel: GrpcChannel, readonly path: string, readonly opts: CallOptions,
@@ -340,55 +335,59 @@ class Call implements GrpcCall, MessageSink {
   start(t: Target, session: Session): void {
     if (this.done) return;
     let stream: Stream;
+    session.cork();
     try {
-      stream = session.request(this.channel.headers(t, this), { endStream: false }) as Stream;
-    } catch (e) {
-      const err = e as Error & { code?: string };
-      if (err.code === 'ERR_INVALID_CHAR' || err.code === 'ERR_HTTP2_INVALID_HEADER_VALUE' || err.code === 'ERR_HTTP2_INVALID_HEADER_NAME') {
-        this.fail(new GrpcError(Code.INTERNAL, `invalid request metadata: ${err.message}`));
-      } else if (this.restarts++ < 2) {
-        // the session began closing between the pick and now; nothing was sent, so another session may take it
-        this.channel.forget(t, session);
-        this.channel.dispatch(this);
-      } else this.fail(new GrpcError(Code.UNAVAILABLE, `cannot open a stream to ${t.authority}: ${err.message}`));
-      return;
-    }
-    this.stream = stream;
-    this.target = t;
-    this.session = session;
-    session[ACTIVE]++;
-    stream[CALL] = this;
-    stream.on('response', onResponse);
-    stream.on('data', onData);
-    stream.on('trailers', onTrailers);
-    stream.on('error', onStreamError);
-    stream.on('close', onClose);
-    if (this.queued) {
-      for (const m of this.queued) this.send(m);
-      this.queued = undefined;
-    }
-    const req = this.request;
-    if (req) {
-      this.request = undefined;
-      if (this.rawRequest) {
-        // prefix and body as two writes, corked into one (no copy of a large body)
-        const h = Buffer.allocUnsafe(MESSAGE_HEADER_BYTES);
-        writeMessageHeader(h, req.length);
-        stream.cork(); stream.write(h); stream.end(req); stream.uncork();
+      try {
+        stream = session.request(this.channel.headers(t, this)) as Stream;
+      } catch (e) {
+        const err = e as Error;
+        if (err instanceof H2Error && err.code === H2Code.INTERNAL_ERROR) {
+          this.fail(new GrpcError(Code.INTERNAL, `invalid request metadata: ${err.message}`));
+        } else if (this.restarts++ < 2) {
+          // the connection began closing between the pick and now; nothing was sent, so another one may take it
+          this.channel.forget(t, session);
+          this.channel.dispatch(this);
+        } else this.fail(new GrpcError(Code.UNAVAILABLE, `cannot open a stream to ${t.authority}: ${err.message}`));
         return;
       }
-      stream.end(req);
-      return;
-    }
-    if (this.halfClosed) stream.end();
+      this.stream = stream;
+      this.target = t;
+      this.session = session;
+      session[ACTIVE]++;
+      stream.owner = this;
+      stream.onheaders = onHeaders;
+      stream.ondata = onData;
+      stream.onclose = onClose;
+      if (this.queued) {
+        for (const m of this.queued) this.send(m);
+        this.queued = undefined;
+      }
+      const req = this.request;
+      if (req) {
+        this.request = undefined;
+        this.sentRequest = req;
+        if (this.rawRequest) {
+          // prefix and body as two writes, corked into one (no copy of a large body)
+          const h = Buffer.allocUnsafe(MESSAGE_HEADER_BYTES);
+          writeMessageHeader(h, req.length);
+          stream.write(h); stream.end(req);
+          return;
+        }
+        stream.end(req);
+        return;
+      }
+      if (this.halfClosed) stream.end();
+    } finally { session.uncork(); }
   }
 
   private send(msg: Buffer): boolean {
     const s = this.stream!;
+    this.wrote = true;
     if (msg.length <= COPY_LIMIT) return s.write(frameMessage(msg));
     const h = Buffer.allocUnsafe(MESSAGE_HEADER_BYTES);
     writeMessageHeader(h, msg.length);
-    s.cork(); s.write(h); const ok = s.write(msg); s.uncork();
+    const sess = this.session!;
+    sess.cork(); s.write(h); const ok = s.write(msg); sess.uncork();
     return ok;
   }
 
@@ -423,14 +422,16 @@ class Call implements GrpcCall, MessageSink {
   /** Ends the call with an error now, resetting its stream if it has one. */
   fail(err: GrpcError): void {
     if (this.done) return;
-    const s = this.stream;
-    if (s && !s.closed && !s.destroyed) s.close(NGHTTP2_CANCEL);
+    // finished first: the reset closes the stream at once, and its close must not end the call a second way
     this.finish(err);
+    const s = this.stream;
+    if (s && !s.closed) s.reset(H2Code.CANCEL);
   }
 
   finish(err: GrpcError | null): void {
     if (this.done) return;
     this.done = true;
+    this.sentRequest = undefined;
     if (this.timer) clearTimeout(this.timer);
     if (this.session) this.session[ACTIVE]--;
     if (this.handler) { this.handler.onEnd(err); return; }
@@ -439,11 +440,13 @@ class Call implements GrpcCall, MessageSink {
     else this.resolve!(this.response);
   }
 
-  // ---- stream events (the listeners below look the call up on the stream) ----
-  gotHeaders(headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
+  // ---- stream events (the shared callbacks below find the call on the stream) ----
+  gotHeaders(headers: ResponseHeaders): void {
+    if (this.responded) { this.status = statusFromHeaders(headers); return; } // trailers
+    this.responded = true;
     if (headers['grpc-status'] !== undefined) { this.status = statusFromHeaders(headers); return; } // trailers-only
     const status = headers[':status'];
-    if (status !== 200) { this.fail(statusFromHttp(Number(status))); return; }
+    if (Number(status) !== 200) { this.fail(statusFromHttp(Number(status))); return; }
     const ct = headers['content-type'];
     if (typeof ct !== 'string' || !ct.startsWith('application/grpc')) {
       this.fail(new GrpcError(Code.UNKNOWN, `response content-type ${String(ct)} is not application/grpc`));
@@ -455,8 +458,6 @@ class Call implements GrpcCall, MessageSink {
       this.fail(e instanceof GrpcError ? e : new GrpcError(Code.INTERNAL, `cannot read response: ${(e as Error).message}`));
     }
   }
-  gotTrailers(trailers: http2.IncomingHttpHeaders): void { this.status = statusFromHeaders(trailers); }
-  gotError(err: Error): void { this.streamError = err; }
   closed(): void {
     if (this.done) return;
     if (this.status !== undefined) {
@@ -464,21 +465,36 @@ class Call implements GrpcCall, MessageSink {
       else this.finish(this.status);
       return;
     }
-    const s = this.stream!, err = this.streamError;
-    if (this.cancelled) this.finish(new GrpcError(Code.CANCELLED, 'call cancelled by the client'));
-    else if (err && err.code === 'ERR_HTTP2_STREAM_ERROR' && s.rstCode !== undefined && !s.session?.destroyed) this.finish(statusFromRstCode(s.rstCode));
-    else if (err || !s.session || s.session.destroyed || s.session.closed) {
-      this.finish(new GrpcError(Code.UNAVAILABLE, `connection to ${this.target!.authority} lost: ${err?.message ?? 'session closed'}`));
-    } else if (s.rstCode) this.finish(statusFromRstCode(s.rstCode));
+    const s = this.stream!;
+    if (this.cancelled) { this.finish(new GrpcError(Code.CANCELLED, 'call cancelled by the client')); return; }
+    if (s.refused && !this.responded && this.replayable() && this.restarts++ < 2) {
+      // the server did not process the stream (GOAWAY, REFUSED_STREAM): send it again, on another connection if one
+      const session = this.session!;
+      session[ACTIVE]--;
+      this.stream = undefined;
+      this.session = undefined;
+      this.request = this.sentRequest;
+      this.sentRequest = undefined;
+      if (session.closing || session.destroyed) this.channel.forget(this.target!, session);
+      this.channel.dispatch(this);
+      return;
+    }
+    if (s.rstCode !== undefined && s.rstCode !== H2Code.NO_ERROR && !s.connectionError) this.finish(statusFromRstCode(s.rstCode));
+    else if (s.connectionError) {
+      this.finish(new GrpcError(Code.UNAVAILABLE, `connection to ${this.target!.authority} lost: ${s.connectionError.message}`));
+    } else if (s.refused) this.finish(new GrpcError(Code.UNAVAILABLE, `stream not processed by ${this.target!.authority} (the server is going away)`));
     else this.finish(new GrpcError(Code.INTERNAL, 'stream ended without a grpc-status'));
+  }
+
+  /** Whether everything this call sent can be sent again. */
+  private replayable(): boolean {
+    return this.sentRequest !== undefined || !this.wrote;
   }
 }
 
 function onDeadline(call: Call): void {
   call.fail(new GrpcError(Code.DEADLINE_EXCEEDED, `deadline of ${call.opts.deadlineMs} ms exceeded`));
 }
-function onResponse(this: Stream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void { this[CALL]!.gotHeaders(headers); }
-function onData(this: Stream, chunk: Buffer): void { this[CALL]!.gotData(chunk); }
-function onTrailers(this: Stream, trailers: http2.IncomingHttpHeaders): void { this[CALL]!.gotTrailers(trailers); }
-function onStreamError(this: Stream, err: Error): void { this[CALL]!.gotError(err); }
-function onClose(this: Stream): void { this[CALL]!.closed(); }
+function onHeaders(this: Stream, headers: ResponseHeaders): void { this.owner!.gotHeaders(headers); }
+function onData(this: Stream, chunk: Buffer): void { this.owner!.gotData(chunk); }
+function onClose(this: Stream): void { this.owner!.closed(); }
