@@ -264,6 +264,7 @@ describe('keepalive', () => {
       let pinged = 0, liveClosed = false;
       live.on('ping', () => { pinged++; });
       live.on('close', () => { liveClosed = true; });
+      live.on('error', () => undefined); // forceClose below may reset it
       await new Promise(r => live.on('connect', r));
 
       // a dead one: the preface and SETTINGS, then silence (no SETTINGS ack, no PING ack)

@@ -173,10 +173,10 @@ class Call implements ServerStream, MessageSink {
   private reply(b: Buffer): void {
     if (this.done || this.cancelled) return;
     if (!Buffer.isBuffer(b)) { this.fail(new GrpcError(Code.INTERNAL, `${this.path}: the handler returned no message`)); return; }
-    if (!this.sendHeaders()) return;
+    if (this.stream.closed) return;
+    this.headersSent = true;
     this.finish();
-    this.stream.write(frameMessage(b));
-    this.stream.end(OK_TRAILERS);
+    this.stream.respondWhole(RESPONSE_HEADERS, frameMessage(b), OK_TRAILERS);
   }
 
   private sendHeaders(): boolean {
@@ -191,8 +191,10 @@ class Call implements ServerStream, MessageSink {
   write(msg: Buffer): boolean { return this.writeFramed(frameMessage(msg)); }
 
   writeFramed(framed: Buffer): boolean {
-    if (this.done || this.cancelled || !this.sendHeaders()) return false;
-    return this.stream.write(framed);
+    if (this.done || this.cancelled || this.stream.closed) return false;
+    if (this.headersSent) return this.stream.write(framed);
+    this.headersSent = true;
+    return this.stream.respondWithData(RESPONSE_HEADERS, framed);
   }
 
   onDrain(cb: () => void): void {
@@ -325,7 +327,8 @@ export class GrpcServer {
   forceClose(): void {
     this.shuttingDown = true;
     if (this.net.listening) this.net.close();
-    for (const conn of [...this.conns.keys()]) conn.destroy();
+    // GOAWAY first, so peers see a server going away rather than a reset
+    for (const conn of [...this.conns.keys()]) conn.destroy(new H2Error(H2Code.NO_ERROR, 'server closing'));
     for (const c of [...this.calls]) c.cancel();
   }
 

@@ -13,6 +13,7 @@ import {
   RST_STREAM, SETTINGS, SETTINGS_ENABLE_PUSH, SETTINGS_HEADER_TABLE_SIZE, SETTINGS_INITIAL_WINDOW_SIZE,
   SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_MAX_FRAME_SIZE, SETTINGS_MAX_HEADER_LIST_SIZE, WINDOW_UPDATE, FrameReader,
   frame, writeFrameHeader,
+  goaway, putU32, rstStream, windowUpdate,
 } from './frames';
 import { Header, HpackDecoder, HpackEncoder, HpackError } from './hpack';
 
@@ -99,7 +100,6 @@ export class H2ClientStream {
   }
 }
 
-function putU32(b: Buffer, at: number, v: number): void { b.writeUInt32BE(v >>> 0, at); }
 
 export class H2ClientConnection {
   readonly socket: net.Socket;
@@ -651,28 +651,4 @@ function toObject(list: Header[]): ResponseHeaders {
     else h[k] = [prev, v];
   }
   return h;
-}
-
-// frame builders (connection.ts has private twins of these)
-export function rstStream(id: number, code: number): Buffer {
-  const b = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4);
-  writeFrameHeader(b, 0, 4, RST_STREAM, 0, id);
-  putU32(b, FRAME_HEADER_BYTES, code);
-  return b;
-}
-
-export function windowUpdate(id: number, inc: number): Buffer {
-  const b = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4);
-  writeFrameHeader(b, 0, 4, WINDOW_UPDATE, 0, id);
-  putU32(b, FRAME_HEADER_BYTES, inc);
-  return b;
-}
-
-export function goaway(lastId: number, code: number, debug?: string): Buffer {
-  const d = debug ? Buffer.from(debug.slice(0, 200)) : undefined;
-  const p = Buffer.allocUnsafe(8 + (d?.length ?? 0));
-  putU32(p, 0, lastId);
-  putU32(p, 4, code);
-  if (d) d.copy(p, 8);
-  return frame(GOAWAY, 0, 0, p);
 }

@@ -13,6 +13,7 @@ import {
   RST_STREAM, SETTINGS, SETTINGS_ENABLE_PUSH, SETTINGS_HEADER_TABLE_SIZE, SETTINGS_INITIAL_WINDOW_SIZE,
   SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_MAX_FRAME_SIZE, SETTINGS_MAX_HEADER_LIST_SIZE, WINDOW_UPDATE, FrameReader,
   frame, writeFrameHeader,
+  goaway, putU32, rstStream, windowUpdate,
 } from './frames';
 import { Header, HpackDecoder, HpackEncoder, HpackError } from './hpack';
 
@@ -86,6 +87,20 @@ export class H2Stream {
     this.conn.sendHeaders(this, block, false);
   }
 
+  /** Headers, then DATA, in one socket write (the first message of a stream). */
+  respondWithData(block: Buffer, data: Buffer): boolean {
+    const sock = this.conn.socket;
+    sock.cork();
+    try { this.respond(block); return this.write(data); } finally { sock.uncork(); }
+  }
+
+  /** A whole response (headers, one DATA, trailers) in one socket write: a unary reply. */
+  respondWhole(block: Buffer, data: Buffer, trailers: Buffer): void {
+    const sock = this.conn.socket;
+    sock.cork();
+    try { this.respond(block); this.write(data); this.end(trailers); } finally { sock.uncork(); }
+  }
+
   /** A response that is headers only (gRPC's trailers-only): HEADERS with END_STREAM. */
   respondAndEnd(block: Buffer): void {
     if (this.closed || this.localEnded) return;
@@ -118,7 +133,6 @@ export class H2Stream {
   }
 }
 
-function putU32(b: Buffer, at: number, v: number): void { b.writeUInt32BE(v >>> 0, at); }
 
 export class H2Connection {
   private readonly streams = new Map<number, H2Stream>();
@@ -592,29 +606,6 @@ export class H2Connection {
 
   /** The peer's concurrent-stream limit (we open none; kept for completeness of the settings). */
   get peerMaxConcurrentStreams(): number { return this.peerMaxStreams; }
-}
-
-function rstStream(id: number, code: number): Buffer {
-  const b = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4);
-  writeFrameHeader(b, 0, 4, RST_STREAM, 0, id);
-  putU32(b, FRAME_HEADER_BYTES, code);
-  return b;
-}
-
-function windowUpdate(id: number, inc: number): Buffer {
-  const b = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4);
-  writeFrameHeader(b, 0, 4, WINDOW_UPDATE, 0, id);
-  putU32(b, FRAME_HEADER_BYTES, inc);
-  return b;
-}
-
-function goaway(lastId: number, code: number, debug?: string): Buffer {
-  const d = debug ? Buffer.from(debug.slice(0, 200)) : undefined;
-  const p = Buffer.allocUnsafe(8 + (d?.length ?? 0));
-  putU32(p, 0, lastId);
-  putU32(p, 4, code);
-  if (d) d.copy(p, 8);
-  return frame(GOAWAY, 0, 0, p);
 }
 
 /**

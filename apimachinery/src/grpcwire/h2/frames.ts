@@ -37,6 +37,32 @@ export function frame(type: number, flags: number, stream: number, payload?: Buf
   return b;
 }
 
+export function putU32(b: Buffer, at: number, v: number): void { b.writeUInt32BE(v >>> 0, at); }
+
+export function rstStream(id: number, code: number): Buffer {
+  const b = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4);
+  writeFrameHeader(b, 0, 4, RST_STREAM, 0, id);
+  putU32(b, FRAME_HEADER_BYTES, code);
+  return b;
+}
+
+export function windowUpdate(id: number, inc: number): Buffer {
+  const b = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4);
+  writeFrameHeader(b, 0, 4, WINDOW_UPDATE, 0, id);
+  putU32(b, FRAME_HEADER_BYTES, inc);
+  return b;
+}
+
+/** GOAWAY with the last stream id we processed, the error code and (at most 200 characters of) why. */
+export function goaway(lastId: number, code: number, debug?: string): Buffer {
+  const d = debug ? Buffer.from(debug.slice(0, 200)) : undefined;
+  const p = Buffer.allocUnsafe(8 + (d?.length ?? 0));
+  putU32(p, 0, lastId);
+  putU32(p, 4, code);
+  if (d) d.copy(p, 8);
+  return frame(GOAWAY, 0, 0, p);
+}
+
 /** A connection or stream error: the code goes out in GOAWAY or RST_STREAM. */
 export class H2Error extends Error {
   constructor(readonly code: number, message: string) { super(message); }
