@@ -53,6 +53,10 @@ function toState(s: string): ContainerState {
 
 export interface ExecResult { exitCode: number; output: string; timedOut: boolean }
 
+/** How long (polls × ms) a just-exited 137 waits for Docker's OOM event. */
+const OOM_EVENT_POLLS = 5;
+const OOM_EVENT_POLL_MS = 50;
+
 export class DockerRuntime {
   readonly docker: Docker;
   private readonly inspectCache = new Map<string, { key: string; obs: ObservedContainer }>();
@@ -71,10 +75,15 @@ export class DockerRuntime {
       const cached = this.inspectCache.get(it.Id);
       if (cached && cached.key === key) return cached.obs;
       try {
-        const obs = fromInspect(await this.docker.getContainer(it.Id).inspect());
+        let obs = fromInspect(await this.docker.getContainer(it.Id).inspect());
         // Docker records OOMKilled from a containerd event that may land just after the exit: an exit seen in its
-        // first seconds is inspected again rather than remembered.
+        // first seconds is inspected again rather than remembered, and a fresh SIGKILL exit (137) is given a
+        // moment for that event before it is reported as a plain Error.
         const justExited = obs.state === 'exited' && Date.now() - Date.parse(obs.finishedAt ?? '') < 3000;
+        for (let i = 0; justExited && obs.exitCode === 137 && !obs.oomKilled && i < OOM_EVENT_POLLS; i++) {
+          await new Promise(r => setTimeout(r, OOM_EVENT_POLL_MS));
+          obs = fromInspect(await this.docker.getContainer(it.Id).inspect());
+        }
         if (!justExited) this.inspectCache.set(it.Id, { key, obs });
         return obs;
       } catch {
