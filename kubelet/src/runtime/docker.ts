@@ -60,6 +60,8 @@ const OOM_EVENT_POLL_MS = 50;
 export class DockerRuntime {
   readonly docker: Docker;
   private readonly inspectCache = new Map<string, { key: string; obs: ObservedContainer }>();
+  /** Containers whose fresh 137 exit has had its wait for the OOM event. */
+  private readonly oomWaited = new Set<string>();
 
   constructor(readonly nodeName: string, dockerHost = 'unix:///var/run/docker.sock') {
     this.docker = new Docker(dockerOptions(dockerHost));
@@ -80,9 +82,12 @@ export class DockerRuntime {
         // first seconds is inspected again rather than remembered, and a fresh SIGKILL exit (137) is given a
         // moment for that event before it is reported as a plain Error.
         const justExited = obs.state === 'exited' && Date.now() - Date.parse(obs.finishedAt ?? '') < 3000;
-        for (let i = 0; justExited && obs.exitCode === 137 && !obs.oomKilled && i < OOM_EVENT_POLLS; i++) {
-          await new Promise(r => setTimeout(r, OOM_EVENT_POLL_MS));
-          obs = fromInspect(await this.docker.getContainer(it.Id).inspect());
+        if (justExited && obs.exitCode === 137 && !obs.oomKilled && !this.oomWaited.has(it.Id)) {
+          this.oomWaited.add(it.Id); // once per container: later lists do not wait again
+          for (let i = 0; i < OOM_EVENT_POLLS && !obs.oomKilled; i++) {
+            await new Promise(r => setTimeout(r, OOM_EVENT_POLL_MS));
+            obs = fromInspect(await this.docker.getContainer(it.Id).inspect());
+          }
         }
         if (!justExited) this.inspectCache.set(it.Id, { key, obs });
         return obs;
@@ -93,6 +98,7 @@ export class DockerRuntime {
     if (!podUid) {
       const live = new Set(items.map(i => i.Id));
       for (const id of this.inspectCache.keys()) if (!live.has(id)) this.inspectCache.delete(id);
+      for (const id of this.oomWaited) if (!live.has(id)) this.oomWaited.delete(id);
     }
     return out.filter((o): o is ObservedContainer => o !== undefined);
   }
