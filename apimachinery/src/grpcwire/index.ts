@@ -1,4 +1,4 @@
-// gRPC on node:http2 without grpc-js: framing, status, a client channel (unary and streaming calls) and a server.
+// gRPC without grpc-js or node:http2: framing, status, a client channel (unary and streaming calls) and a server, on our own HTTP/2 layer (h2/).
 export { GrpcChannel, parseTarget } from './channel';
 export type { ChannelOptions, CallOptions, StreamHandler, GrpcCall } from './channel';
 export { MessageDecoder, frameMessage, writeMessageHeader, MESSAGE_HEADER_BYTES } from './framing';

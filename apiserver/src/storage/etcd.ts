@@ -1,6 +1,6 @@
 // The only code in mk8s that talks to etcd. Keys are `<prefix>/<resource>/<namespace>/<name>`, values JSON;
 // an object's resourceVersion is its key's mod_revision (never stored inside the value).
-// etcd is spoken to with our own gRPC client (grpcwire, on node:http2) and hand codecs (etcdrpc.ts).
+// etcd is spoken to with our own gRPC client (grpcwire, on our own HTTP/2 layer) and hand codecs (etcdrpc.ts).
 import { errors, StatusError, GrpcChannel, GrpcError, grpcwire } from '@mk8s/apimachinery';
 import type { GrpcCall, GrpcCallOptions } from '@mk8s/apimachinery';
 import {
