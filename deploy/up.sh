@@ -124,7 +124,10 @@ for c in "${MK8S_COMPONENTS[@]}"; do
   args=(--kubeconfig="$KUBECONFIG_FILE")
   # A single-node cluster keeps the kubelet on loopback: only loopback and our own namespaces get traffic.
   [ "$c" = kubelet ] && args+=(--node-name="${MK8S_NODE_NAME:-$(hostname)}" --node-ip="${MK8S_NODE_IP:-127.0.0.1}")
-  start_bg "$c" node "$main" "${args[@]}"
+  # the kubelet: a small young generation keeps a long-lived per-node daemon's heap near its live data
+  # (test/src/harness.ts KUBELET_NODE_FLAGS says the same for the tests' kubelets)
+  node_flags=(); [ "$c" = kubelet ] && node_flags=(--max-semi-space-size=2)
+  start_bg "$c" node "${node_flags[@]}" "$main" "${args[@]}"
   sleep 1   # these have no readiness endpoint: catch at least an immediate crash
   pid_alive "$c" \
     || { tail -n 30 "$MK8S_HOME/logs/$c.log" >&2; die "$c exited at start-up (log: $MK8S_HOME/logs/$c.log)"; }

@@ -5,13 +5,14 @@
 //   Latency is measured from the create request to the first watch event showing the pod Running with every
 //   container running. The raw floor per pod = create+start pause (bridge, ipc shareable) then create+start
 //   busybox joined to its net/ipc namespaces; burst floor = 50 such pods in parallel.
-// Also prints the kubelet's RSS with the 50 (+serial) pods running after 10 s idle.
+// Also prints the kubelet's RSS with the 50 (+serial) pods running after 10 s idle, and its heap and external memory
+// (from its /metrics) to show where the RSS goes. The kubelet runs with KUBELET_NODE_FLAGS, as deploy/up.sh starts it.
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import Docker from 'dockerode';
 import { clientFromKubeconfig, KubeClient, resources } from '@mk8s/apimachinery';
-import { cluster, Cluster, freePorts, REPO_ROOT } from '@mk8s/test';
+import { cluster, Cluster, freePorts, KUBELET_NODE_FLAGS, REPO_ROOT } from '@mk8s/test';
 
 const SERIAL = Number(process.env.BENCH_SERIAL ?? 20);
 const BURST = Number(process.env.BENCH_BURST ?? 50);
@@ -77,16 +78,23 @@ function removeLabelled(filter: string) {
   for (let i = 0; i < ids.length; i += 50) execFileSync('docker', ['rm', '-f', ...ids.slice(i, i + 50)], { stdio: 'ignore' });
 }
 
-async function startKubelet(c: Cluster, node: string, dir: string): Promise<ChildProcess> {
+/** Where the kubelet's RSS goes, from its own /metrics (prom-client's Node.js collectors). */
+async function kubeletMemory(apiPort: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+  const mb = (name: string) => { const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text); return m ? r1(Number(m[1]) / 2 ** 20) : NaN; };
+  return { kubelet_heap_used_mb: mb('nodejs_heap_size_used_bytes'), kubelet_heap_total_mb: mb('nodejs_heap_size_total_bytes'), kubelet_external_mb: mb('nodejs_external_memory_bytes') };
+}
+
+async function startKubelet(c: Cluster, node: string, dir: string): Promise<ChildProcess & { apiPort?: number }> {
   const [port, hp] = await freePorts(2);
   const fd = fs.openSync(path.join(dir, 'kubelet.log'), 'a');
-  const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, path.join(REPO_ROOT, 'kubelet', 'dist', 'main.js'),
+  const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...KUBELET_NODE_FLAGS, path.join(REPO_ROOT, 'kubelet', 'dist', 'main.js'),
     `--kubeconfig=${c.kubeconfig}`, `--node-name=${node}`, '--node-ip=127.0.0.1', `--root-dir=${path.join(dir, 'root')}`,
     `--port=${port}`, '--address=127.0.0.1', `--healthz-port=${hp}`, '--log-format=json'], { stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   for (let i = 0; i < 100; i++) {
     const r = await c.kubectl(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
-    if (r.stdout.trim() === 'True') return child;
+    if (r.stdout.trim() === 'True') return Object.assign(child, { apiPort: port });
     await new Promise(res => setTimeout(res, 200));
   }
   throw new Error(`kubelet did not register; log: ${fs.readFileSync(path.join(dir, 'kubelet.log'), 'utf8').slice(-2000)}`);
@@ -98,7 +106,7 @@ export async function main(): Promise<void> {
   const node = `mk8s-bench-node-${run}`;
   const dir = fs.mkdtempSync('/tmp/mk8s-bench-pod-startup-');
   let c: Cluster | undefined;
-  let kubelet: ChildProcess | undefined;
+  let kubelet: (ChildProcess & { apiPort?: number }) | undefined;
   try {
     // raw floor first (nothing else running)
     const rawSerial: number[] = [];
@@ -132,6 +140,7 @@ export async function main(): Promise<void> {
     const burstTotal = performance.now() - t1;
     await new Promise(r => setTimeout(r, 10_000));
     const rss = rssMb(kubelet.pid!);
+    const mem = await kubeletMemory(kubelet.apiPort!);
     watch.close(); kube.close();
 
     const f = {
@@ -141,7 +150,7 @@ export async function main(): Promise<void> {
       burst_p50_ms: r1(pct(burst, 50)), burst_p99_ms: r1(pct(burst, 99)), burst_total_ms: r1(burstTotal),
       raw_burst_p50_ms: r1(pct(rawBurst, 50)), raw_burst_p99_ms: r1(pct(rawBurst, 99)), raw_burst_total_ms: r1(rawBurstTotal),
       burst_total_ratio: r1(burstTotal / rawBurstTotal * 100) / 100,
-      kubelet_rss_mb: r1(rss), running_pods: SERIAL + BURST,
+      kubelet_rss_mb: r1(rss), ...mem, running_pods: SERIAL + BURST,
     };
     // Every goal in the shape all benches print: { target, value, met }.
     const goal = (target: string, value: number, met: boolean) => ({ target, value, met });

@@ -4,7 +4,7 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Cluster, freePorts, REPO_ROOT, sessionDir } from '../src/harness';
+import { Cluster, freePorts, KUBELET_NODE_FLAGS, REPO_ROOT, sessionDir } from '../src/harness';
 
 export interface KubeletHandle {
   nodeName: string;
@@ -40,7 +40,7 @@ export async function startKubelet(c: Cluster, extra: string[] = [], nodeName = 
     async start() {
       const [p, hp] = await freePorts(2);
       const fd = fs.openSync(logFile, 'a');
-      child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, main, `--kubeconfig=${c.kubeconfig}`,
+      child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, ...KUBELET_NODE_FLAGS, main, `--kubeconfig=${c.kubeconfig}`,
         `--node-name=${nodeName}`, '--node-ip=127.0.0.1', `--root-dir=${rootDir}`, `--port=${p}`, '--address=127.0.0.1',
         `--healthz-port=${hp}`, '--cluster-dns=10.96.0.10', '--log-format=json', ...extra], { stdio: ['ignore', fd, fd] });
       fs.closeSync(fd);

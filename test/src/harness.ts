@@ -11,6 +11,12 @@ import * as path from 'path';
 import { Etcd3 } from 'etcd3';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/**
+ * Node flags every kubelet runs with (deploy/up.sh passes the same): a 2 MB young generation. The kubelet is a
+ * long-lived daemon on every node; node's default semi-space lets its heap sit at ~55 MB for ~20 MB of live data
+ * (RSS 78 MB instead of 117 MB with 70 pods in bench/pod-startup, start-up latency unchanged).
+ */
+export const KUBELET_NODE_FLAGS = ['--max-semi-space-size=2'];
 const KUBECTL = process.env.MK8S_KUBECTL ?? '/usr/bin/kubectl';
 const ETCD_BIN = process.env.MK8S_ETCD_BIN ?? 'etcd';
 const LOOPBACK = '127.0.0.1';

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import {
-  ApiserverHandle, Cluster, kubeconfigYaml, kubectl, KubectlOptions, REPO_ROOT, sessionDir, startEtcd,
+  ApiserverHandle, Cluster, KUBELET_NODE_FLAGS, kubeconfigYaml, kubectl, KubectlOptions, REPO_ROOT, sessionDir, startEtcd,
 } from './harness';
 
 export const LAB_SCRIPT = path.join(REPO_ROOT, 'deploy', 'lab', 'netns-lab.sh');
@@ -191,7 +191,7 @@ export async function startKubeletInNode(node: LabNode, kubeconfig: string, extr
                                          opts: { timeoutMs?: number } = {}): Promise<LabProcess> {
   const main = path.join(REPO_ROOT, 'kubelet', 'dist', 'main.js');
   if (!fs.existsSync(main)) throw new Error(`${main} does not exist: build it first (npm run build)`);
-  const args = [`--net=/run/netns/${node.netns}`, process.execPath, main,
+  const args = [`--net=/run/netns/${node.netns}`, process.execPath, ...KUBELET_NODE_FLAGS, main,
     `--kubeconfig=${kubeconfig}`, `--node-name=${node.name}`, `--node-ip=${node.ip}`, `--address=${node.ip}`,
     `--docker-host=${node.dockerHost}`, `--root-dir=/run/${node.netns}/kubelet`, `--pod-cidr=${node.podCIDR}`,
     '--cluster-dns=10.96.0.10', '--log-format=json', ...extraArgs];
