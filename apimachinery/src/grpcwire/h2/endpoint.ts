@@ -303,16 +303,17 @@ export abstract class H2Endpoint<S extends H2StreamBase> {
     return undefined;
   }
 
-  private readonly onFrame = (type: number, flags: number, id: number, p: Buffer): boolean => {
-    this.frame(type, flags, id, p);
+  private readonly onFrame = (type: number, flags: number, id: number, p: Buffer, more: boolean): boolean => {
+    this.frame(type, flags, id, p, more);
     return !this.destroyed;
   };
 
-  private frame(type: number, flags: number, id: number, p: Buffer): void {
+  /** One frame; `more`: a piece of a DATA frame whose payload goes on (END_STREAM comes with the last piece). */
+  private frame(type: number, flags: number, id: number, p: Buffer, more: boolean): void {
     if (!this.settingsSeen && type !== SETTINGS) throw new H2Error(H2Code.PROTOCOL_ERROR, 'the first frame must be SETTINGS');
     if (this.headerBlock && type !== CONTINUATION) throw new H2Error(H2Code.PROTOCOL_ERROR, 'a header block was interrupted by another frame');
     switch (type) {
-      case DATA: return this.onDataFrame(flags, id, p);
+      case DATA: return this.onDataFrame(flags, id, p, more);
       case HEADERS: return this.onHeadersFrame(flags, id, p);
       case CONTINUATION: return this.onContinuation(flags, id, p);
       case PRIORITY:
@@ -345,7 +346,7 @@ export abstract class H2Endpoint<S extends H2StreamBase> {
     return p.subarray(start, end);
   }
 
-  private onDataFrame(flags: number, id: number, p: Buffer): void {
+  private onDataFrame(flags: number, id: number, p: Buffer, more: boolean): void {
     if (id === 0) throw new H2Error(H2Code.PROTOCOL_ERROR, 'DATA on stream 0');
     // flow control counts the whole payload, padding included
     this.connUnacked += p.length;
@@ -359,7 +360,8 @@ export abstract class H2Endpoint<S extends H2StreamBase> {
     s.unacked += p.length;
     if (s.unacked > this.limits.streamWindow) { this.resetStream(s, H2Code.FLOW_CONTROL_ERROR); return; }
     if (!this.acceptsData(s)) return;
-    const data = this.unpad(flags, p, false);
+    // a piece of a frame is never padded (FrameReader joins padded frames)
+    const data = more ? p : this.unpad(flags, p, false);
     if (data.length) s.ondata?.(data);
     if (flags & END_STREAM) this.remoteEnd(s);
   }

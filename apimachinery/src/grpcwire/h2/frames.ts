@@ -68,17 +68,33 @@ export class H2Error extends Error {
   constructor(readonly code: number, message: string) { super(message); }
 }
 
+/** A frame (or, for a large DATA frame, a piece of one: `more` = more of its payload follows). */
+export type FrameHandler = (type: number, flags: number, stream: number, payload: Buffer, more: boolean) => boolean | void;
+
 /**
- * Cuts a byte stream into frames. Chunks are kept as they come until a whole frame is there, so a large frame
- * arriving in many reads is joined once, not once per read.
+ * Cuts a byte stream into frames. A DATA frame without padding is handed over in pieces as its bytes arrive
+ * (END_STREAM on the last piece only), so a large message is not joined here and again by the gRPC layer;
+ * other frames are kept as they come until whole, then joined once.
  */
 export class FrameReader {
   private parts: Buffer[] = [];
   private bytes = 0;
+  /** Inside a DATA payload handed over in pieces: what is still to come, and the frame's flags and stream. */
+  private dataLeft = 0;
+  private dataFlags = 0;
+  private dataStream = 0;
   constructor(private readonly maxFrameSize: number) {}
 
-  /** Calls onFrame for every whole frame in what has arrived; throws H2Error(FRAME_SIZE_ERROR) past the limit. */
-  push(chunk: Buffer, onFrame: (type: number, flags: number, stream: number, payload: Buffer) => boolean | void): void {
+  /** Calls onFrame for every frame (or DATA piece) in what has arrived; throws H2Error(FRAME_SIZE_ERROR) past the limit. */
+  push(chunk: Buffer, onFrame: FrameHandler): void {
+    if (this.dataLeft > 0) {
+      const take = Math.min(this.dataLeft, chunk.length);
+      this.dataLeft -= take;
+      const more = this.dataLeft > 0;
+      if (onFrame(DATA, more ? this.dataFlags & ~END_STREAM : this.dataFlags, this.dataStream, chunk.subarray(0, take), more) === false) return;
+      if (more || take === chunk.length) return;
+      chunk = chunk.subarray(take);
+    }
     let b: Buffer;
     if (this.bytes === 0) b = chunk;
     else {
@@ -93,12 +109,21 @@ export class FrameReader {
     while (b.length - at >= FRAME_HEADER_BYTES) {
       const len = (b[at] << 16) | (b[at + 1] << 8) | b[at + 2];
       if (len > this.maxFrameSize) throw new H2Error(H2Code.FRAME_SIZE_ERROR, `frame of ${len} bytes is larger than ${this.maxFrameSize}`);
-      if (b.length - at < FRAME_HEADER_BYTES + len) break;
       const type = b[at + 3], flags = b[at + 4], id = b.readUInt32BE(at + 5) & 0x7fffffff;
+      if (b.length - at < FRAME_HEADER_BYTES + len) {
+        if (!streamable(type, flags)) break;
+        // the start of a large DATA frame: what is here now, the rest as it comes
+        const piece = b.subarray(at + FRAME_HEADER_BYTES);
+        this.dataLeft = len - piece.length;
+        this.dataFlags = flags;
+        this.dataStream = id;
+        if (piece.length) onFrame(DATA, flags & ~END_STREAM, id, piece, true);
+        return;
+      }
       const payload = b.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + len);
       at += FRAME_HEADER_BYTES + len;
       // false: stop here (the connection is gone)
-      if (onFrame(type, flags, id, payload) === false) return;
+      if (onFrame(type, flags, id, payload, false) === false) return;
     }
     if (at < b.length) {
       // a small tail is copied so the big chunk it came in is not kept alive
@@ -108,13 +133,16 @@ export class FrameReader {
     }
   }
 
-  /** Bytes the first held frame needs in all (its header, when known; else just a header). */
+  /** Bytes the first held frame needs before it is handled (its header only, for a DATA frame handed over in pieces). */
   private needed(): number {
-    const first = this.parts[0];
     if (this.bytes < FRAME_HEADER_BYTES) return FRAME_HEADER_BYTES;
-    const h = first.length >= 3 ? first : Buffer.concat(this.parts, 3);
+    const h = this.parts[0].length >= FRAME_HEADER_BYTES ? this.parts[0] : Buffer.concat(this.parts, FRAME_HEADER_BYTES);
     const len = (h[0] << 16) | (h[1] << 8) | h[2];
     // an oversized frame is refused as soon as its header is here, not after it has been buffered
-    return len > this.maxFrameSize ? FRAME_HEADER_BYTES : FRAME_HEADER_BYTES + len;
+    if (len > this.maxFrameSize || streamable(h[3], h[4])) return FRAME_HEADER_BYTES;
+    return FRAME_HEADER_BYTES + len;
   }
 }
+
+/** DATA without padding can be handed over in pieces (padding would have to be cut from the end). */
+const streamable = (type: number, flags: number) => type === DATA && (flags & PADDED) === 0;
