@@ -109,7 +109,6 @@ class Call implements ServerStream, MessageSink {
   private request?: Buffer;
   private requestError?: GrpcError;
   private decoder?: MessageDecoder;
-  private headersSent = false;
   /** The handler ended the call (or the server did, with a status). */
   done = false;
   cancelled = false;
@@ -174,27 +173,15 @@ class Call implements ServerStream, MessageSink {
     if (this.done || this.cancelled) return;
     if (!Buffer.isBuffer(b)) { this.fail(new GrpcError(Code.INTERNAL, `${this.path}: the handler returned no message`)); return; }
     if (this.stream.closed) return;
-    this.headersSent = true;
     this.finish();
     this.stream.respondWhole(RESPONSE_HEADERS, frameMessage(b), OK_TRAILERS);
-  }
-
-  private sendHeaders(): boolean {
-    if (this.headersSent) return true;
-    const s = this.stream;
-    if (s.closed) return false;
-    this.headersSent = true;
-    s.respond(RESPONSE_HEADERS);
-    return true;
   }
 
   write(msg: Buffer): boolean { return this.writeFramed(frameMessage(msg)); }
 
   writeFramed(framed: Buffer): boolean {
     if (this.done || this.cancelled || this.stream.closed) return false;
-    if (this.headersSent) return this.stream.write(framed);
-    this.headersSent = true;
-    return this.stream.respondWithData(RESPONSE_HEADERS, framed);
+    return this.stream.headersSent ? this.stream.write(framed) : this.stream.respondWithData(RESPONSE_HEADERS, framed);
   }
 
   onDrain(cb: () => void): void {
@@ -207,9 +194,9 @@ class Call implements ServerStream, MessageSink {
   }
 
   end(): void {
-    if (this.done || this.cancelled) return;
-    if (!this.sendHeaders()) return;
+    if (this.done || this.cancelled || this.stream.closed) return;
     this.finish();
+    this.stream.respond(RESPONSE_HEADERS); // a no-op when they went out with a message
     this.stream.end(OK_TRAILERS);
   }
 
@@ -218,8 +205,7 @@ class Call implements ServerStream, MessageSink {
     const s = this.stream;
     this.finish();
     if (s.closed) return;
-    const trailersOnly = !this.headersSent;
-    this.headersSent = true;
+    const trailersOnly = !s.headersSent;
     let block: Buffer;
     try { block = statusHeaders(err, trailersOnly); } catch {
       // metadata that cannot go in a header block: the status alone still goes out
