@@ -47,7 +47,7 @@ const bytes = (b: unknown) => (b === undefined ? Buffer.alloc(0) : Buffer.isBuff
 export class GrpcTransport implements Transport {
   readonly kind = 'grpc' as const;
   private readonly channel: GrpcChannel;
-  constructor(address: string, private readonly userAgent = 'mk8s-client', private readonly timeoutMs = 30_000) {
+  constructor(address: string, userAgent = 'mk8s-client', private readonly timeoutMs = 30_000) {
     this.channel = new GrpcChannel(address, { keepaliveTimeMs: 10_000, keepaliveTimeoutMs: 5_000, maxBackoffMs: 5_000, maxReceiveMessageBytes: 256 * 1024 * 1024, userAgent });
   }
 

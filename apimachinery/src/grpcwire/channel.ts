@@ -38,10 +38,9 @@ export interface StreamHandler extends MessageSink {
   onEnd(error: GrpcError | null): void;
 }
 
-const ACTIVE = Symbol('grpcwire.active');
 type Stream = H2ClientStream & { owner?: Call };
-/** A connection with its count of open calls (keepalive pings only while there are some). */
-type Session = H2ClientConnection & { [ACTIVE]: number };
+/** A connection; keepalive pings only while it has open or queued streams (one per call). */
+type Session = H2ClientConnection;
 const COPY_LIMIT = 64 * 1024;
 
 /** A target's connection state. */
@@ -216,8 +215,7 @@ export class GrpcChannel {
           }
         }
       },
-    }) as Session;
-    session[ACTIVE] = 0;
+    });
     t.session = session;
     t.ready = false;
     const connectTimer = setTimeout(() => session.destroy(new Error(`connect to ${t.authority} timed out after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
@@ -236,7 +234,7 @@ export class GrpcChannel {
   }
 
   private ping(t: Target, session: Session): void {
-    if (t.session !== session || session[ACTIVE] === 0 || session.destroyed) return;
+    if (t.session !== session || session.activeStreams === 0 || session.destroyed) return;
     const timer = setTimeout(() => session.destroy(new Error(`keepalive ping to ${t.authority} not answered within ${this.keepaliveTimeoutMs} ms`)), this.keepaliveTimeoutMs);
     timer.unref();
     session.ping(() => clearTimeout(timer));
@@ -353,7 +351,6 @@ class Call implements GrpcCall, MessageSink {
       this.stream = stream;
       this.target = t;
       this.session = session;
-      session[ACTIVE]++;
       stream.owner = this;
       stream.onheaders = onHeaders;
       stream.ondata = onData;
@@ -433,7 +430,6 @@ class Call implements GrpcCall, MessageSink {
     this.done = true;
     this.sentRequest = undefined;
     if (this.timer) clearTimeout(this.timer);
-    if (this.session) this.session[ACTIVE]--;
     if (this.handler) { this.handler.onEnd(err); return; }
     if (err) this.reject!(err);
     else if (this.response === undefined) this.reject!(new GrpcError(Code.INTERNAL, 'server sent no response message on a unary call'));
@@ -470,7 +466,6 @@ class Call implements GrpcCall, MessageSink {
     if (s.refused && !this.responded && this.replayable() && this.restarts++ < 2) {
       // the server did not process the stream (GOAWAY, REFUSED_STREAM): send it again, on another connection if one
       const session = this.session!;
-      session[ACTIVE]--;
       this.stream = undefined;
       this.session = undefined;
       this.request = this.sentRequest;

@@ -6,7 +6,7 @@
 // endpoint.ts. GOAWAY: streams above its last id, and queued ones, were not processed and are closed as
 // `refused` (the owner may retry them elsewhere). No push (ENABLE_PUSH 0), priorities ignored.
 import net from 'node:net';
-import { EndpointLimits, H2Endpoint, H2StreamBase, HeaderObject, headerObject } from './endpoint';
+import { EndpointLimits, H2Endpoint, H2StreamBase, HeaderObject, checkHeaders, headerObject } from './endpoint';
 import { END_STREAM, H2Code, H2Error, PREFACE, SETTINGS_ENABLE_PUSH, SETTINGS_MAX_HEADER_LIST_SIZE, goaway } from './frames';
 import { Header, HpackEncoder } from './hpack';
 
@@ -25,7 +25,6 @@ export interface ClientConnectionOptions extends Partial<EndpointLimits> {
 }
 
 const MAX_STREAM_ID = 2 ** 31 - 1;
-const HEADER_NAME = /^:?[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 // what node's http2 refuses in a header value (controls other than tab, DEL, anything above U+00FF)
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
@@ -100,10 +99,7 @@ export class H2ClientConnection extends H2Endpoint<H2ClientStream> {
    * new streams.
    */
   request(headers: Header[]): H2ClientStream {
-    for (const [k, v] of headers) {
-      if (!HEADER_NAME.test(k)) throw new H2Error(H2Code.INTERNAL_ERROR, `invalid header name ${JSON.stringify(k)}`);
-      if (BAD_VALUE.test(v)) throw new H2Error(H2Code.INTERNAL_ERROR, `invalid value for header ${k}`);
-    }
+    checkHeaders(headers, BAD_VALUE);
     if (this.destroyed || this.closing) throw new H2Error(H2Code.REFUSED_STREAM, 'the connection takes no new streams');
     if (this.nextId > MAX_STREAM_ID) {
       this.closing = true;

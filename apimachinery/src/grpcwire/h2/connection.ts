@@ -6,7 +6,7 @@
 // Streams are client-initiated only (no push). Flow control, settings, pings and header blocks: endpoint.ts.
 // Priorities are ignored. Errors: a stream error resets that stream, a connection error sends GOAWAY and closes.
 import type { Socket } from 'node:net';
-import { EndpointLimits, H2Endpoint, H2StreamBase, HeaderObject } from './endpoint';
+import { EndpointLimits, H2Endpoint, H2StreamBase, HeaderObject, checkHeaders } from './endpoint';
 import { END_STREAM, H2Code, H2Error, PREFACE, SETTINGS_ENABLE_PUSH, SETTINGS_MAX_CONCURRENT_STREAMS, goaway, rstStream } from './frames';
 import { Header, HpackEncoder } from './hpack';
 
@@ -23,14 +23,12 @@ export interface ConnectionOptions extends EndpointLimits {
 
 const MAX_STREAM_ID = 2 ** 31 - 1;
 
+// RFC 9113 §8.2.1: no NUL, CR or LF in values, no leading or trailing whitespace
+const BAD_VALUE = /[\0\r\n]|^[ \t]|[ \t]$/;
 const encoder = new HpackEncoder();
 /** Encodes a header list for respond()/end(); throws on a value HTTP/2 cannot carry. */
 export function encodeHeaders(headers: Header[]): Buffer {
-  for (const [k, v] of headers) {
-    // RFC 9113 §8.2.1: no NUL, CR or LF; no leading or trailing whitespace in values; lowercase names
-    if (!/^:?[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(k)) throw new H2Error(H2Code.INTERNAL_ERROR, `invalid header name ${JSON.stringify(k)}`);
-    if (/[\0\r\n]/.test(v) || /^[ \t]|[ \t]$/.test(v)) throw new H2Error(H2Code.INTERNAL_ERROR, `invalid value for header ${k}`);
-  }
+  checkHeaders(headers, BAD_VALUE);
   return encoder.encode(headers);
 }
 

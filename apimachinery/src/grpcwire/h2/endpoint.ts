@@ -492,6 +492,18 @@ export abstract class H2Endpoint<S extends H2StreamBase> {
   }
 }
 
+const HEADER_NAME = /^:?[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+/**
+ * Throws H2Error INTERNAL_ERROR for a header list HTTP/2 cannot carry: a name that is not a lowercase token
+ * (RFC 9113 §8.2.1), or a value `badValue` matches (each side says what it refuses).
+ */
+export function checkHeaders(headers: Header[], badValue: RegExp): void {
+  for (const [k, v] of headers) {
+    if (!HEADER_NAME.test(k)) throw new H2Error(H2Code.INTERNAL_ERROR, `invalid header name ${JSON.stringify(k)}`);
+    if (badValue.test(v)) throw new H2Error(H2Code.INTERNAL_ERROR, `invalid value for header ${k}`);
+  }
+}
+
 /** A header list as an object; repeated names become arrays. */
 export function headerObject(list: Header[]): HeaderObject {
   const h: HeaderObject = {};
